@@ -1,0 +1,161 @@
+"""Training and evaluation of Poincaré / Lorentz / Euclidean embeddings of a transitive closure (NK17).
+
+``train_and_evaluate(config, workdir)`` is what ``scripts/launch.py --experiment poincare_embeddings`` calls.
+The workdir ends up with ``config.json``, ``metrics.jsonl`` (loss and max ball norm every ``log_every``
+epochs; ``eval/closure_mean_rank`` and ``eval/closure_map`` every ``eval_every`` epochs and at the end),
+``checkpoints/<epoch>/``, ``embeddings.npy`` (Poincaré-ball coordinates, row i = node i, also for the Lorentz
+model; raw coordinates for Euclidean), ``embeddings.tsv`` (name, coordinates) and ``disk.png``. Re-running the
+same command on the same workdir resumes from the latest checkpoint and ends with the same embeddings as an
+uninterrupted run: every epoch is a pure function of (table, optimizer state, fold_in(key, epoch)).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from geomrep.data import dataset_path, load_edges
+from geomrep.embed import poincare as pe
+from geomrep.embed.metrics import closure_reconstruction
+from geomrep.embed.plots import parent_links, plot_disk, top_level_nodes
+from geomrep.manifolds import Euclidean, Lorentz, PoincareBall
+from geomrep.optim import sparse_radam, sparse_rsgd
+from geomrep.train import Checkpointer, MetricsWriter, TrainState, progress_bar, restore_or_init
+
+MANIFOLDS = {"poincare": PoincareBall, "lorentz": Lorentz, "euclidean": lambda c: Euclidean()}
+OPTIMIZERS = ("rsgd", "radam")
+DTYPES = ("float32", "float64")
+
+
+def validate_config(config) -> None:
+    """Raise ValueError naming the first bad key (run by the launcher before any work)."""
+
+    def need(ok, key, what):
+        if not ok:
+            raise ValueError(f"config.{key}={config[key]!r}: {what}")
+
+    need(config.dim >= 1, "dim", "must be >= 1")
+    need(config.manifold in MANIFOLDS, "manifold", f"must be one of {sorted(MANIFOLDS)}")
+    need(
+        config.c > 0,
+        "c",
+        "the curvature parameter must be > 0 (the curvature is -c; geoopt's k = -c, so k=-1 means c=1)",
+    )
+    need(config.dtype in DTYPES, "dtype", f"must be one of {list(DTYPES)}")
+    need(config.epochs >= 1, "epochs", "must be >= 1")
+    need(config.batch_size >= 1, "batch_size", "must be >= 1")
+    need(config.lr > 0, "lr", "the learning rate must be > 0")
+    need(config.optimizer in OPTIMIZERS, "optimizer", f"must be one of {list(OPTIMIZERS)}")
+    need(config.negatives >= 1, "negatives", "must be >= 1")
+    need(0 <= config.burnin_epochs <= config.epochs, "burnin_epochs", "must lie in [0, epochs]")
+    need(config.burnin_lr_mult > 0, "burnin_lr_mult", "must be > 0")
+    need(config.init_scale > 0, "init_scale", "must be > 0")
+    for key in ("eval_every", "ckpt_every", "log_every", "eval_block_size", "plot_labels"):
+        need(config[key] >= 0, key, "must be >= 0")
+    if config.data:
+        need(Path(config.data).is_file(), "data", "no such file")
+
+
+def _optimizer(config, manifold, steps_per_epoch):
+    schedule = pe.burnin_schedule(
+        config.lr, burnin_steps=config.burnin_epochs * steps_per_epoch, burnin_lr_mult=config.burnin_lr_mult
+    )
+    if config.optimizer == "radam":
+        return sparse_radam(schedule, manifold)
+    return sparse_rsgd(schedule, manifold)
+
+
+def train_and_evaluate(config, workdir) -> dict:
+    """Train, evaluate and export; returns the final ``{"eval/closure_mean_rank", "eval/closure_map"}``."""
+    validate_config(config)
+    start_time = time.perf_counter()
+    if config.dtype == "float64":
+        jax.config.update("jax_enable_x64", True)
+    dtype = jnp.dtype(config.dtype)
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+
+    data = load_edges(config.data or dataset_path("mammals"), directed=True)
+    n = data.num_nodes
+    manifold = MANIFOLDS[config.manifold](float(config.c))
+    graph = pe.closure_graph(data.edges, n, dampening=config.burnin_dampening, dtype=dtype)
+    tx = _optimizer(config, manifold, pe.steps_per_epoch(int(graph.edges.shape[0]), config.batch_size))
+    epoch = pe.make_epoch_fn(manifold, tx, graph, batch_size=config.batch_size, num_negatives=config.negatives)
+    run_epoch = jax.jit(epoch.run, donate_argnums=(0, 1))
+
+    init_key, key = jax.random.split(jax.random.key(config.seed))
+    table = pe.init_embeddings(init_key, n, config.dim, manifold, dtype=dtype, scale=config.init_scale)
+    state = TrainState(step=jnp.zeros([], jnp.int32), params=table, opt_state=tx.init(table), key=key)
+
+    def evaluate(table):
+        result = closure_reconstruction(
+            table, data.edges, manifold, block_size=config.eval_block_size or None
+        )
+        return {"eval/closure_mean_rank": result.mean_rank, "eval/closure_map": result.map}
+
+    def health(table):
+        ball = manifold.to_poincare(table)
+        return {"max_ball_norm": float(jnp.max(jnp.linalg.norm(ball, axis=-1)))}
+
+    with Checkpointer(workdir, max_to_keep=2) as ckpt, MetricsWriter(workdir) as writer:
+        state, restored = restore_or_init(ckpt, state)
+        first = int(state.step)
+        if restored:
+            print(f"resuming {workdir} from epoch {first}/{config.epochs}", flush=True)
+        table, opt_state = state.params, state.opt_state
+        desc = f"{config.manifold} dim={config.dim} {config.dtype}"
+        with progress_bar(config.epochs, desc=desc, initial=first, unit="epoch") as bar:
+            for e in range(first, config.epochs):
+                table, opt_state, m = run_epoch(
+                    table, opt_state, graph, jax.random.fold_in(key, e), jnp.asarray(e < config.burnin_epochs)
+                )
+                done = e + 1
+                bar.update(1)
+                last = done == config.epochs
+                values = {}
+                if config.log_every and (done % config.log_every == 0 or last):
+                    values.update(loss=float(m["loss"]), epoch=done, **health(table))
+                    bar.set_postfix(loss=f"{values['loss']:.4f}")
+                if config.eval_every and done % config.eval_every == 0 and not last:
+                    values.update(evaluate(table), epoch=done)
+                if values:
+                    writer.write(done * epoch.steps_per_epoch, values)
+                if (config.ckpt_every and done % config.ckpt_every == 0) or last:
+                    ckpt.save(done, TrainState(step=jnp.asarray(done, jnp.int32), params=table, opt_state=opt_state, key=key))
+        ckpt.wait()
+        final = evaluate(table)
+        final["epoch"] = config.epochs
+        final["train_and_eval_seconds"] = time.perf_counter() - start_time
+        writer.write(config.epochs * epoch.steps_per_epoch, final)
+
+    _export(workdir, data, manifold, table, config)
+    print(
+        f"{desc}: mean rank {final['eval/closure_mean_rank']:.3f}  MAP {final['eval/closure_map']:.4f}  "
+        f"({final['train_and_eval_seconds']:.1f} s) -> {workdir}",
+        flush=True,
+    )
+    return final
+
+
+def _export(workdir: Path, data, manifold, table, config) -> None:
+    """embeddings.npy / .tsv (ball coordinates; raw for Euclidean) and disk.png, written atomically."""
+    coords = np.asarray(manifold.to_poincare(table))
+    tmp = workdir / "embeddings.npy.tmp"
+    with open(tmp, "wb") as f:
+        np.save(f, coords)
+    tmp.replace(workdir / "embeddings.npy")
+    tmp = workdir / "embeddings.tsv.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        for name, row in zip(data.names, coords, strict=True):
+            f.write(name + "\t" + "\t".join(repr(float(v)) for v in row) + "\n")
+    tmp.replace(workdir / "embeddings.tsv")
+    if config.manifold != "euclidean":
+        labels = top_level_nodes(data.edges, data.num_nodes, config.plot_labels)
+        title = f"{config.manifold} dim={config.dim}" + (" (norm-preserving projection)" if config.dim > 2 else "")
+        tmp = workdir / "disk.tmp.png"
+        plot_disk(coords, data.names, tmp, labels=labels, title=title, edges=parent_links(data.edges, data.num_nodes))
+        tmp.replace(workdir / "disk.png")

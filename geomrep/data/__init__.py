@@ -1,0 +1,21 @@
+"""Data loaders (layer L2): edge lists and transitive closures, plus the data sets shipped with geomrep.
+
+Public names:
+    load_edges(path, ...)   any edge-list file (CSV/TSV/whitespace, optional header and weights) -> EdgeList
+    load_closure(path=None) a directed transitive closure; default: the shipped WordNet mammal closure
+    EdgeList                edges (m, 2) int32, weights, names, num_nodes, id_of(name), to_csr()
+    EdgeFileError           ValueError subclass for malformed files; the message names file and line
+    dataset_path(name)      path of a shipped data set ("mammals")
+    DATASETS                the shipped data sets: name -> (file name, description)
+
+Example:
+    >>> from geomrep.data import load_closure
+    >>> closure = load_closure()
+    >>> closure.num_nodes, closure.num_edges, closure.names[closure.id_of("mammal.n.01")]
+    (1180, 6540, 'mammal.n.01')
+"""
+
+from geomrep.data.edges import EdgeFileError, EdgeList, load_closure, load_edges
+from geomrep.data.registry import DATASETS, dataset_path
+
+__all__ = ["DATASETS", "EdgeFileError", "EdgeList", "dataset_path", "load_closure", "load_edges"]

@@ -1,0 +1,27 @@
+"""geomrep.manifolds (L0): pure ``jax.numpy`` geometry kernels, no flax or optax.
+
+Function modules (the math): :mod:`~geomrep.manifolds.poincare`, :mod:`~geomrep.manifolds.lorentz`,
+:mod:`~geomrep.manifolds.euclidean`, sharing :mod:`~geomrep.manifolds.numerics` (per-dtype eps table and safe
+functions). Frozen values that bind the curvature and serve as static leaves in label pytrees:
+``PoincareBall(c=1.0)``, ``Lorentz(c=1.0)``, ``Euclidean()``.
+
+>>> import jax.numpy as jnp
+>>> from geomrep.manifolds import PoincareBall, poincare
+>>> x = jnp.array([0.1, 0.2])
+>>> bool(jnp.allclose(PoincareBall(1.0).expmap0(x), poincare.expmap0(x, c=1.0)))
+True
+"""
+
+from geomrep.manifolds import euclidean, lorentz, numerics, poincare
+from geomrep.manifolds.base import Euclidean, Lorentz, Manifold, PoincareBall
+
+__all__ = [
+    "Euclidean",
+    "Lorentz",
+    "Manifold",
+    "PoincareBall",
+    "euclidean",
+    "lorentz",
+    "numerics",
+    "poincare",
+]

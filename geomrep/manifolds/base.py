@@ -1,0 +1,295 @@
+"""Frozen manifold values that delegate to the function modules (``poincare``, ``lorentz``, ``euclidean``).
+
+A value such as ``PoincareBall(c=1.0)`` is hashable and compares by value, so it can sit as a static leaf in a
+label pytree parallel to the parameters (it is deliberately NOT a registered pytree node) and be closed over or
+passed as a static argument to ``jax.jit``. All the math lives in the modules; the classes only bind ``c``.
+
+>>> import jax.numpy as jnp
+>>> ball = PoincareBall(c=1.0)
+>>> round(float(ball.dist(jnp.zeros(2), jnp.array([0.5, 0.0]))), 6)
+1.098612
+>>> hash(ball) == hash(PoincareBall(1)), ball == PoincareBall(1.0)
+(True, True)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import jax.numpy as jnp
+
+from geomrep.manifolds import euclidean, lorentz, poincare
+
+__all__ = ["Manifold", "PoincareBall", "Lorentz", "Euclidean"]
+
+
+@runtime_checkable
+class Manifold(Protocol):
+    """The vocabulary every geomrep manifold value offers (used by ``geomrep.optim`` and ``geomrep.testing``).
+
+    Points have ``point_ndim`` trailing axes (1 for vectors, 2 for matrix manifolds); reductions (``inner``,
+    ``norm``, ``dist``, ``dist0``) return the batch shape.
+    """
+
+    name: ClassVar[str]
+
+    def proj(self, x): ...
+    def proju(self, x, u): ...
+    def egrad2rgrad(self, x, g): ...
+    def inner(self, x, u, v=None, *, keepdims: bool = False): ...
+    def norm(self, x, u, *, keepdims: bool = False): ...
+    def expmap(self, x, u): ...
+    def logmap(self, x, y): ...
+    def retr(self, x, u): ...
+    def transp(self, x, y, v): ...
+    def dist(self, x, y, *, keepdims: bool = False): ...
+    def random(self, key, shape, dtype=jnp.float32, *, std: float = 1.0): ...
+
+
+def _validate_curvature(cls_name: str, c: Any) -> float:
+    if isinstance(c, bool):
+        raise TypeError(f"{cls_name}: curvature parameter c must be a python float, got bool {c!r}")
+    try:
+        value = float(c)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"{cls_name}: curvature parameter c must be a python float (a static value, not a traced array); "
+            f"got {type(c).__name__}"
+        ) from err
+    if not math.isfinite(value) or value <= 0.0:
+        raise ValueError(
+            f"{cls_name}: curvature parameter c must be > 0 and finite (the curvature is −c; geoopt's k is −c, "
+            f"so k=-1.0 means c=1.0); got c={value!r}"
+        )
+    return value
+
+
+@dataclasses.dataclass(frozen=True)
+class PoincareBall:
+    """The Poincaré ball of curvature −c (radius 1/√c); methods delegate to :mod:`geomrep.manifolds.poincare`.
+
+    >>> PoincareBall(0.5)
+    PoincareBall(c=0.5)
+    """
+
+    c: float = 1.0
+    name: ClassVar[str] = "poincare"
+    point_ndim: ClassVar[int] = 1
+
+    def __post_init__(self):
+        object.__setattr__(self, "c", _validate_curvature("PoincareBall", self.c))
+
+    def ambient_dim(self, dim: int) -> int:
+        """Number of coordinates of a point of the ``dim``-dimensional ball: ``dim``."""
+        return int(dim)
+
+    def proj(self, x):
+        return poincare.proj(x, c=self.c)
+
+    def proju(self, x, u):
+        return poincare.proju(x, u, c=self.c)
+
+    def egrad2rgrad(self, x, g):
+        return poincare.egrad2rgrad(x, g, c=self.c)
+
+    def inner(self, x, u, v=None, *, keepdims: bool = False):
+        return poincare.inner(x, u, v, c=self.c, keepdims=keepdims)
+
+    def norm(self, x, u, *, keepdims: bool = False):
+        return poincare.norm(x, u, c=self.c, keepdims=keepdims)
+
+    def expmap(self, x, u):
+        return poincare.expmap(x, u, c=self.c)
+
+    def logmap(self, x, y):
+        return poincare.logmap(x, y, c=self.c)
+
+    def expmap0(self, u):
+        return poincare.expmap0(u, c=self.c)
+
+    def logmap0(self, y):
+        return poincare.logmap0(y, c=self.c)
+
+    def retr(self, x, u):
+        return poincare.retr(x, u, c=self.c)
+
+    def transp(self, x, y, v):
+        return poincare.transp(x, y, v, c=self.c)
+
+    def dist(self, x, y, *, keepdims: bool = False):
+        return poincare.dist(x, y, c=self.c, keepdims=keepdims)
+
+    def dist0(self, x, *, keepdims: bool = False):
+        return poincare.dist0(x, c=self.c, keepdims=keepdims)
+
+    def random(self, key, shape, dtype=jnp.float32, *, std: float = 1.0):
+        return poincare.random(key, shape, dtype, c=self.c, std=std)
+
+    def origin(self, shape, dtype=jnp.float32):
+        return poincare.origin(shape, dtype, c=self.c)
+
+    def to_poincare(self, x):
+        """Identity (already a ball point)."""
+        return jnp.asarray(x)
+
+    # Gyrovector operations (Ganea et al. 2018), bound to this c.
+    def mobius_add(self, x, y):
+        return poincare.mobius_add(x, y, c=self.c)
+
+    def mobius_sub(self, x, y):
+        return poincare.mobius_sub(x, y, c=self.c)
+
+    def mobius_scalar_mul(self, r, x):
+        return poincare.mobius_scalar_mul(r, x, c=self.c)
+
+    def mobius_matvec(self, m, x):
+        return poincare.mobius_matvec(m, x, c=self.c)
+
+    def gyration(self, a, b, u):
+        return poincare.gyration(a, b, u, c=self.c)
+
+    def lambda_x(self, x, *, keepdims: bool = False):
+        return poincare.lambda_x(x, c=self.c, keepdims=keepdims)
+
+
+@dataclasses.dataclass(frozen=True)
+class Lorentz:
+    """The hyperboloid of curvature −c, time coordinate first; delegates to :mod:`geomrep.manifolds.lorentz`.
+
+    Points of the ``dim``-dimensional model have ``dim + 1`` coordinates (``ambient_dim``).
+
+    >>> Lorentz(2).ambient_dim(5)
+    6
+    """
+
+    c: float = 1.0
+    name: ClassVar[str] = "lorentz"
+    point_ndim: ClassVar[int] = 1
+
+    def __post_init__(self):
+        object.__setattr__(self, "c", _validate_curvature("Lorentz", self.c))
+
+    def ambient_dim(self, dim: int) -> int:
+        """Number of coordinates of a point of the ``dim``-dimensional hyperboloid: ``dim + 1``."""
+        return int(dim) + 1
+
+    def proj(self, x):
+        return lorentz.proj(x, c=self.c)
+
+    def proju(self, x, u):
+        return lorentz.proju(x, u, c=self.c)
+
+    def egrad2rgrad(self, x, g):
+        return lorentz.egrad2rgrad(x, g, c=self.c)
+
+    def inner(self, x, u, v=None, *, keepdims: bool = False):
+        return lorentz.inner(x, u, v, c=self.c, keepdims=keepdims)
+
+    def norm(self, x, u, *, keepdims: bool = False):
+        return lorentz.norm(x, u, c=self.c, keepdims=keepdims)
+
+    def expmap(self, x, u):
+        return lorentz.expmap(x, u, c=self.c)
+
+    def logmap(self, x, y):
+        return lorentz.logmap(x, y, c=self.c)
+
+    def expmap0(self, u):
+        return lorentz.expmap0(u, c=self.c)
+
+    def logmap0(self, y):
+        return lorentz.logmap0(y, c=self.c)
+
+    def retr(self, x, u):
+        return lorentz.retr(x, u, c=self.c)
+
+    def transp(self, x, y, v):
+        return lorentz.transp(x, y, v, c=self.c)
+
+    def dist(self, x, y, *, keepdims: bool = False):
+        return lorentz.dist(x, y, c=self.c, keepdims=keepdims)
+
+    def dist0(self, x, *, keepdims: bool = False):
+        return lorentz.dist0(x, c=self.c, keepdims=keepdims)
+
+    def random(self, key, shape, dtype=jnp.float32, *, std: float = 1.0):
+        return lorentz.random(key, shape, dtype, c=self.c, std=std)
+
+    def origin(self, shape, dtype=jnp.float32):
+        return lorentz.origin(shape, dtype, c=self.c)
+
+    def to_poincare(self, x):
+        """The isometric Poincaré-ball point x̃/(1 + √c x₀) (shape (..., dim))."""
+        return lorentz.to_poincare(x, c=self.c)
+
+    def from_poincare(self, p):
+        return lorentz.from_poincare(p, c=self.c)
+
+    def minkowski_dot(self, x, y, *, keepdims: bool = False):
+        return lorentz.minkowski_dot(x, y, keepdims=keepdims)
+
+
+@dataclasses.dataclass(frozen=True)
+class Euclidean:
+    """Flat ℝⁿ; delegates to :mod:`geomrep.manifolds.euclidean`.
+
+    >>> Euclidean() == Euclidean(), Euclidean().name
+    (True, 'euclidean')
+    """
+
+    name: ClassVar[str] = "euclidean"
+    point_ndim: ClassVar[int] = 1
+
+    def ambient_dim(self, dim: int) -> int:
+        return int(dim)
+
+    def proj(self, x):
+        return euclidean.proj(x)
+
+    def proju(self, x, u):
+        return euclidean.proju(x, u)
+
+    def egrad2rgrad(self, x, g):
+        return euclidean.egrad2rgrad(x, g)
+
+    def inner(self, x, u, v=None, *, keepdims: bool = False):
+        return euclidean.inner(x, u, v, keepdims=keepdims)
+
+    def norm(self, x, u, *, keepdims: bool = False):
+        return euclidean.norm(x, u, keepdims=keepdims)
+
+    def expmap(self, x, u):
+        return euclidean.expmap(x, u)
+
+    def logmap(self, x, y):
+        return euclidean.logmap(x, y)
+
+    def expmap0(self, u):
+        return euclidean.expmap0(u)
+
+    def logmap0(self, y):
+        return euclidean.logmap0(y)
+
+    def retr(self, x, u):
+        return euclidean.retr(x, u)
+
+    def transp(self, x, y, v):
+        return euclidean.transp(x, y, v)
+
+    def dist(self, x, y, *, keepdims: bool = False):
+        return euclidean.dist(x, y, keepdims=keepdims)
+
+    def dist0(self, x, *, keepdims: bool = False):
+        return euclidean.dist0(x, keepdims=keepdims)
+
+    def random(self, key, shape, dtype=jnp.float32, *, std: float = 1.0):
+        return euclidean.random(key, shape, dtype, std=std)
+
+    def origin(self, shape, dtype=jnp.float32):
+        return euclidean.origin(shape, dtype)
+
+    def to_poincare(self, x):
+        """Identity (for plotting code that asks every manifold for ball coordinates)."""
+        return jnp.asarray(x)

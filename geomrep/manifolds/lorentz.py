@@ -1,0 +1,382 @@
+"""The hyperboloid (Lorentz) model ℍⁿ_c = {x ∈ ℝⁿ⁺¹ : ⟨x, x⟩_L = −1/c, x₀ > 0}, curvature −c.
+
+The time coordinate comes FIRST: x = (x₀, x̃) with ⟨x, y⟩_L = −x₀y₀ + ⟨x̃, ỹ⟩. Points and tangent vectors are
+ambient (n + 1)-vectors on the last axis; leading batch axes broadcast; ``c > 0`` is keyword-only; reductions
+return no trailing axis unless ``keepdims=True``. R = 1/√c is the radius; the origin is (R, 0, …, 0).
+
+Numerics. A point is determined by its spatial part x̃ (x₀ = √(R² + ‖x̃‖²), which is what :func:`proj`
+recomputes). :func:`dist`, :func:`dist0`, :func:`logmap0` and :func:`logmap` read only x̃ and x₀ recomputed from
+it, through formulas free of catastrophic cancellation; so distances stay accurate far from the origin (e.g.
+two points 30 units out and 1 unit apart, in float64), where the textbook arcosh(−c⟨x, y⟩_L) and
+√⟨x − y, x − y⟩_L lose every digit (their terms are ≈ e^{2d₀} and cancel). Their ambient gradients therefore
+have a zero time component, which is fine: :func:`egrad2rgrad` gives the same Riemannian gradient for any
+extension of a function off the hyperboloid. :func:`inner` and :func:`norm` are the plain Minkowski forms and
+lose relative accuracy like eps·x₀² for tangent vectors at points far from the origin.
+
+:func:`expmap` clips the tangent norm θ = √c‖u‖_L at ``numerics.max_cosh_arg(dtype)`` (40 for float32, 350 for
+float64) so cosh/sinh never overflow; longer steps are shortened (a point that far out is beyond what the dtype
+resolves anyway).
+
+References:
+    [NK18] M. Nickel, D. Kiela, "Learning Continuous Hierarchies in the Lorentz Model of Hyperbolic Geometry",
+        ICML 2018, §3: distance arcosh(−⟨x, y⟩_L), Riemannian gradient (flip the time sign, then project onto
+        the tangent space), exponential map, and the isometry to the Poincaré ball (all for c = 1; here with
+        curvature −c). Equation numbers are not quoted because we could not check them against the paper.
+    [G18] Ganea et al., "Hyperbolic Neural Networks", NeurIPS 2018 (the Poincaré ball side of the isometry).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from geomrep.manifolds import numerics
+
+__all__ = [
+    "minkowski_dot",
+    "inner",
+    "norm",
+    "proj",
+    "proju",
+    "egrad2rgrad",
+    "expmap",
+    "logmap",
+    "expmap0",
+    "logmap0",
+    "retr",
+    "transp",
+    "dist",
+    "dist0",
+    "to_poincare",
+    "from_poincare",
+    "random",
+    "origin",
+]
+
+
+def _float(x):
+    x = jnp.asarray(x)
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        x = x.astype(jnp.result_type(float))
+    return x
+
+
+def _sqnorm(x, keepdims=True):
+    return jnp.sum(x * x, axis=-1, keepdims=keepdims)
+
+
+def _time(x, c):
+    """x₀ recomputed from the spatial part, √(1/c + ‖x̃‖²), keepdims."""
+    return jnp.sqrt(1.0 / c + _sqnorm(x[..., 1:]))
+
+
+def _with_time(spatial, c):
+    return jnp.concatenate([jnp.sqrt(1.0 / c + _sqnorm(spatial)), spatial], axis=-1)
+
+
+def _chord2(x, y, c, keepdims=True):
+    """Q = ⟨x − y, x − y⟩_L for points on the hyperboloid, from the spatial parts, without cancellation.
+
+    With a = ‖x̃‖, b = ‖ỹ‖, x₀ = √(R² + a²), y₀ = √(R² + b²), x̂ = x̃/a, r = (a + b)/(x₀ + y₀):
+        ‖x̃ − ỹ‖² = (a − b)² + ab‖x̂ − ŷ‖²  and  x₀ − y₀ = (a − b) r, so
+        Q = ab‖x̂ − ŷ‖² + (a − b)² (1 − r)(1 + r),  1 − r = (R²/(x₀ + a) + R²/(y₀ + b))/(x₀ + y₀).
+    Both terms are ≥ 0 and each factor is computed to relative precision.
+    """
+    xs, ys = x[..., 1:], y[..., 1:]
+    r2 = 1.0 / c
+    tiny = numerics.min_norm(jnp.result_type(xs, ys))
+    a = numerics.safe_norm(xs, keepdims=True)
+    b = numerics.safe_norm(ys, keepdims=True)
+    x0 = jnp.sqrt(r2 + _sqnorm(xs))
+    y0 = jnp.sqrt(r2 + _sqnorm(ys))
+    x_hat = xs / jnp.maximum(a, tiny)
+    y_hat = ys / jnp.maximum(b, tiny)
+    angular = a * b * _sqnorm(x_hat - y_hat)
+    sum0 = x0 + y0
+    one_minus_r = (r2 / (x0 + a) + r2 / (y0 + b)) / sum0
+    one_plus_r = 1.0 + (a + b) / sum0
+    radial = (a - b) ** 2 * one_minus_r * one_plus_r
+    q = angular + radial
+    return q if keepdims else q[..., 0]
+
+
+def _dist_from_chord2(q, c):
+    sqrt_c = c**0.5
+    return (2.0 / sqrt_c) * jnp.arcsinh(0.5 * sqrt_c * numerics.safe_sqrt(q))
+
+
+def minkowski_dot(x, y, *, keepdims: bool = False):
+    """Minkowski (Lorentzian) inner product ⟨x, y⟩_L = −x₀y₀ + Σᵢ₌₁ⁿ xᵢyᵢ (time coordinate first).
+
+    Shapes: x (..., n+1), y (..., n+1) broadcast → (...) (or (..., 1) with ``keepdims``).
+
+    >>> float(minkowski_dot(jnp.array([1.0, 0.0]), jnp.array([1.0, 0.0])))
+    -1.0
+    """
+    x, y = _float(x), _float(y)
+    spatial = jnp.sum(x[..., 1:] * y[..., 1:], axis=-1, keepdims=keepdims)
+    time = x[..., :1] * y[..., :1]
+    return spatial - (time if keepdims else time[..., 0])
+
+
+def inner(x, u, v=None, *, c=1.0, keepdims: bool = False):
+    """Riemannian inner product on T_xℍ: the Minkowski product ⟨u, v⟩_L (v defaults to u).
+
+    Shapes: x, u, v (..., n+1) → (...) (or (..., 1) with ``keepdims``).
+
+    >>> float(inner(origin((2,)), jnp.array([0.0, 2.0])))
+    4.0
+    """
+    u = _float(u)
+    v = u if v is None else _float(v)
+    return minkowski_dot(u, v, keepdims=keepdims)
+
+
+def norm(x, u, *, c=1.0, keepdims: bool = False):
+    """Riemannian norm ‖u‖_L = √max(⟨u, u⟩_L, 0), with a finite gradient at u = 0.
+
+    Shapes: x, u (..., n+1) → (...) (or (..., 1) with ``keepdims``).
+
+    >>> float(norm(origin((3,)), jnp.array([0.0, 3.0, 4.0])))
+    5.0
+    """
+    return numerics.safe_sqrt(minkowski_dot(u, u, keepdims=keepdims))
+
+
+def proj(x, *, c=1.0):
+    """Project onto the hyperboloid by recomputing the time coordinate: x₀ = √(1/c + ‖x̃‖²).
+
+    Shapes: x (..., n+1) → (..., n+1).
+
+    >>> proj(jnp.array([5.0, 0.0, 0.0])).tolist()
+    [1.0, 0.0, 0.0]
+    """
+    x = _float(x)
+    return _with_time(x[..., 1:], c)
+
+
+def proju(x, u, *, c=1.0):
+    """Project an ambient vector onto T_xℍ = {u : ⟨x, u⟩_L = 0}: u + c⟨x, u⟩_L x ([NK18] §3, curvature −c).
+
+    Shapes: x (..., n+1), u (..., n+1) → (..., n+1).
+
+    >>> proju(origin((2,)), jnp.array([3.0, 1.0])).tolist()
+    [0.0, 1.0]
+    """
+    x, u = _float(x), _float(u)
+    return u + c * minkowski_dot(x, u, keepdims=True) * x
+
+
+def egrad2rgrad(x, g, *, c=1.0):
+    """Riemannian gradient from a Euclidean (ambient) one: proju(x, diag(−1, 1, …, 1) g) ([NK18] §3).
+
+    Shapes: x (..., n+1), g (..., n+1) → (..., n+1).
+
+    >>> egrad2rgrad(origin((2,)), jnp.array([3.0, 1.0])).tolist()
+    [0.0, 1.0]
+    """
+    x, g = _float(x), _float(g)
+    flipped = jnp.concatenate([-g[..., :1], g[..., 1:]], axis=-1)
+    return proju(x, flipped, c=c)
+
+
+def expmap(x, u, *, c=1.0):
+    """Exponential map exp_x(u) = cosh(√c‖u‖_L) x + sinh(√c‖u‖_L) u/(√c‖u‖_L) ([NK18] §3), then :func:`proj`.
+
+    Evaluated with sinhc so it is smooth at u = 0. θ = √c‖u‖_L is clipped at ``numerics.max_cosh_arg(dtype)``
+    (float32: 40, float64: 350); longer vectors are shortened to that length instead of overflowing.
+
+    Shapes: x (..., n+1), u (..., n+1) → (..., n+1).
+
+    >>> x = origin((3,)); u = jnp.array([0.0, 0.3, -0.2])
+    >>> bool(jnp.allclose(logmap(x, expmap(x, u)), u, atol=1e-6))
+    True
+    """
+    x, u = _float(x), _float(u)
+    sqrt_c = c**0.5
+    theta = sqrt_c * norm(x, u, keepdims=True)
+    limit = numerics.max_cosh_arg(theta.dtype)
+    clipped = theta > limit
+    shrink = jnp.where(clipped, limit / jnp.where(clipped, theta, 1.0), 1.0)
+    theta = jnp.minimum(theta, limit)
+    spatial = jnp.cosh(theta) * x[..., 1:] + (numerics.sinhc(theta) * shrink) * u[..., 1:]
+    return _with_time(spatial, c)
+
+
+def logmap(x, y, *, c=1.0):
+    """Logarithmic map log_x(y) = d(x, y) · w/‖w‖_L with w = y + c⟨x, y⟩_L x ([NK18] §3, curvature −c).
+
+    On the hyperboloid c⟨x, y⟩_L = −1 − cQ/2 with Q = ⟨x − y, x − y⟩_L, and ‖w‖_L = sinh(√c d)/√c, so
+    log_x(y) = w̃' / sinhc(√c d) with w̃' = (ỹ − x̃) − (cQ/2) x̃, Q from the cancellation-free form of :func:`dist`.
+    The time coordinate is then set to ⟨x̃, w̃⟩/x₀, so the result lies exactly in T_xℍ.
+
+    Shapes: x (..., n+1), y (..., n+1) → (..., n+1).
+
+    >>> x = expmap0(jnp.array([0.0, 0.5, 0.1]))
+    >>> bool(jnp.allclose(logmap(x, x), 0.0))
+    True
+    """
+    x, y = _float(x), _float(y)
+    sqrt_c = c**0.5
+    q = _chord2(x, y, c)
+    d = _dist_from_chord2(q, c)
+    xs = x[..., 1:]
+    ws = (y[..., 1:] - xs) - (0.5 * c) * q * xs
+    ws = ws / numerics.sinhc(sqrt_c * d)
+    w0 = jnp.sum(xs * ws, axis=-1, keepdims=True) / _time(x, c)
+    return jnp.concatenate([w0, ws], axis=-1)
+
+
+def expmap0(u, *, c=1.0):
+    """Exponential map at the origin o = (1/√c, 0, …, 0): (cosh(√c‖ũ‖)/√c, sinh(√c‖ũ‖) ũ/(√c‖ũ‖)).
+
+    The time coordinate of u is ignored (tangent vectors at o have u₀ = 0; this equals expmap(o, proju(o, u))).
+    √c‖ũ‖ is clipped at ``numerics.max_cosh_arg(dtype)`` as in :func:`expmap`.
+
+    Shapes: u (..., n+1) → (..., n+1).
+
+    >>> expmap0(jnp.zeros(3)).tolist()
+    [1.0, 0.0, 0.0]
+    """
+    u = _float(u)
+    sqrt_c = c**0.5
+    us = u[..., 1:]
+    theta = sqrt_c * numerics.safe_norm(us, keepdims=True)
+    limit = numerics.max_cosh_arg(theta.dtype)
+    clipped = theta > limit
+    shrink = jnp.where(clipped, limit / jnp.where(clipped, theta, 1.0), 1.0)
+    spatial = us * (numerics.sinhc(jnp.minimum(theta, limit)) * shrink)
+    return _with_time(spatial, c)
+
+
+def logmap0(y, *, c=1.0):
+    """Logarithmic map at the origin: (0, ỹ · asinh(√c‖ỹ‖)/(√c‖ỹ‖)).
+
+    Since ỹ = sinh(√c d) ŷ/√c for a point at distance d from o. Smooth at y = o.
+
+    Shapes: y (..., n+1) → (..., n+1).
+
+    >>> u = jnp.array([0.0, 0.3, -0.2])
+    >>> bool(jnp.allclose(logmap0(expmap0(u)), u, atol=1e-6))
+    True
+    """
+    y = _float(y)
+    ys = y[..., 1:]
+    spatial = ys * numerics.arsinhc(c**0.5 * numerics.safe_norm(ys, keepdims=True))
+    return jnp.concatenate([jnp.zeros_like(y[..., :1]), spatial], axis=-1)
+
+
+def retr(x, u, *, c=1.0):
+    """Retraction: the exponential map (already followed by :func:`proj`), as in [NK18]'s RSGD.
+
+    Shapes: x (..., n+1), u (..., n+1) → (..., n+1).
+
+    >>> retr(origin((2,)), jnp.zeros(2)).tolist()
+    [1.0, 0.0]
+    """
+    return expmap(x, u, c=c)
+
+
+def transp(x, y, v, *, c=1.0):
+    """Parallel transport of v ∈ T_xℍ along the geodesic to y: v + c⟨y, v⟩_L/(1 − c⟨x, y⟩_L) (x + y).
+
+    The denominator is written 2 + cQ/2 with Q = ⟨x − y, x − y⟩_L (cancellation-free, ≥ 2). Preserves
+    Minkowski inner products and maps T_xℍ onto T_yℍ.
+
+    Shapes: x, y, v (..., n+1) broadcast → (..., n+1).
+
+    >>> x = origin((3,)); y = expmap0(jnp.array([0.0, 1.0, 0.5])); v = jnp.array([0.0, -0.3, 0.7])
+    >>> bool(jnp.allclose(norm(y, transp(x, y, v)), norm(x, v)))
+    True
+    """
+    x, y, v = _float(x), _float(y), _float(v)
+    q = _chord2(x, y, c)
+    coef = c * minkowski_dot(y, v, keepdims=True) / (2.0 + 0.5 * c * q)
+    return v + coef * (x + y)
+
+
+def dist(x, y, *, c=1.0, keepdims: bool = False):
+    """Geodesic distance d(x, y) = arcosh(−c⟨x, y⟩_L)/√c ([NK18] §3, curvature −c).
+
+    Evaluated as d = (2/√c) asinh((√c/2)·√Q) with Q = ⟨x − y, x − y⟩_L ≥ 0 (from cosh(√c d) = −c⟨x, y⟩_L
+    = 1 + cQ/2 and cosh 2a = 1 + 2 sinh² a). Q is computed from the spatial parts without cancellation (see
+    the module docstring): Q = ab‖x̂ − ŷ‖² + (a − b)²(1 − r²), a = ‖x̃‖, b = ‖ỹ‖, r = (a + b)/(x₀ + y₀). The
+    gradient at x = y is finite (zero, through ``safe_sqrt``).
+
+    Shapes: x (..., n+1), y (..., n+1) broadcast → (...) (or (..., 1) with ``keepdims``).
+
+    >>> y = expmap0(jnp.array([0.0, 2.0, 0.0]))
+    >>> round(float(dist(origin((3,)), y)), 6)
+    2.0
+    """
+    x, y = _float(x), _float(y)
+    return _dist_from_chord2(_chord2(x, y, c, keepdims=keepdims), c)
+
+
+def dist0(x, *, c=1.0, keepdims: bool = False):
+    """Distance from the origin o = (1/√c, 0, …, 0): asinh(√c‖x̃‖)/√c (= arcosh(√c x₀)/√c on ℍ).
+
+    Shapes: x (..., n+1) → (...) (or (..., 1) with ``keepdims``).
+
+    >>> round(float(dist0(expmap0(jnp.array([0.0, 3.0, 4.0])))), 5)
+    5.0
+    """
+    x = _float(x)
+    sqrt_c = c**0.5
+    return jnp.arcsinh(sqrt_c * numerics.safe_norm(x[..., 1:], keepdims=keepdims)) / sqrt_c
+
+
+def to_poincare(x, *, c=1.0):
+    """Isometry to the Poincaré ball of the same curvature: p = x̃/(1 + √c x₀) ([NK18] §3).
+
+    x₀ is recomputed from x̃, i.e. p = x̃/(1 + √(1 + c‖x̃‖²)). The result is not projected by
+    ``poincare.proj``: points farther out than the ball's eps allows keep their (rounded) position.
+
+    Shapes: x (..., n+1) → (..., n).
+
+    >>> to_poincare(origin((3,))).tolist()
+    [0.0, 0.0]
+    """
+    x = _float(x)
+    xs = x[..., 1:]
+    return xs / (1.0 + jnp.sqrt(1.0 + c * _sqnorm(xs)))
+
+
+def from_poincare(p, *, c=1.0):
+    """Inverse of :func:`to_poincare`: x̃ = 2p/(1 − c‖p‖²), x₀ = √(1/c + ‖x̃‖²).
+
+    The denominator is clamped ≥ ``min_norm``.
+
+    Shapes: p (..., n) → (..., n+1).
+
+    >>> from_poincare(jnp.zeros(2)).tolist()
+    [1.0, 0.0, 0.0]
+    """
+    p = _float(p)
+    denom = jnp.maximum(1.0 - c * _sqnorm(p), numerics.min_norm(p.dtype))
+    return _with_time(2.0 * p / denom, c)
+
+
+def random(key, shape, dtype=jnp.float32, *, c=1.0, std=1.0):
+    """Random points expmap0((0, std·g)), g ~ N(0, I_n). ``shape``'s last axis is the AMBIENT dim n + 1.
+
+    >>> x = random(jax.random.key(0), (4, 3))
+    >>> x.shape, bool(jnp.allclose(minkowski_dot(x, x), -1.0, atol=1e-4))
+    ((4, 3), True)
+    """
+    shape = tuple(shape)
+    if len(shape) == 0 or shape[-1] < 2:
+        raise ValueError(f"lorentz.random: shape must end with the ambient dim n + 1 ≥ 2, got {shape}")
+    spatial = std * jax.random.normal(key, shape[:-1] + (shape[-1] - 1,), dtype=dtype)
+    return expmap0(jnp.concatenate([jnp.zeros(shape[:-1] + (1,), dtype), spatial], axis=-1), c=c)
+
+
+def origin(shape, dtype=jnp.float32, *, c=1.0):
+    """The origin (1/√c, 0, …, 0), broadcast to ``shape`` (..., n+1).
+
+    >>> origin((3,), c=4.0).tolist()
+    [0.5, 0.0, 0.0]
+    """
+    shape = tuple(shape)
+    point = jnp.zeros(shape[-1:], dtype=dtype).at[0].set(1.0 / c**0.5)
+    return jnp.broadcast_to(point, shape)

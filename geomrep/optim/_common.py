@@ -1,0 +1,37 @@
+"""Small pieces shared by the dense and the row-sparse optimizers."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from geomrep.manifolds import Euclidean
+
+
+def learning_rate_at(learning_rate, count):
+    """``learning_rate(count)`` for an optax schedule, the constant otherwise."""
+    return learning_rate(count) if callable(learning_rate) else learning_rate
+
+
+def second_moment(manifold, x, g):
+    """Adam's squared-gradient statistic on a manifold (Bécigneul & Ganea 2019, Alg. 1).
+
+    On a Riemannian factor the statistic is the squared Riemannian norm ``<g, g>_x`` of the point (one scalar per
+    point, kept as a trailing axis of size 1 so it broadcasts); on Euclidean leaves it is elementwise ``g*g``, so
+    radam on Euclidean parameters is exactly Adam.
+    """
+    if isinstance(manifold, Euclidean):
+        return g * g
+    return manifold.inner(x, g, g, keepdims=True)
+
+
+def second_moment_shape(manifold, x):
+    return x.shape if isinstance(manifold, Euclidean) else x.shape[:-1] + (1,)
+
+
+def check_learning_rate(learning_rate):
+    if not callable(learning_rate) and not learning_rate > 0:
+        raise ValueError(f"learning_rate must be > 0 (or an optax schedule); got {learning_rate!r}")
+
+
+def zeros_like(x):
+    return jnp.zeros_like(x)

@@ -1,0 +1,33 @@
+"""geomrep.testing: public checkers users can call in their own tests (in the spirit of e3nn's
+``assert_equivariant``).
+
+- :func:`assert_on_manifold` / :func:`assert_tangent`: raise AssertionError naming the index of the worst point.
+- :func:`check_manifold_contract`: the contract suite geomrep runs over every manifold; works for any value
+  with geomrep's manifold vocabulary, e.g. your own.
+
+>>> import jax, jax.numpy as jnp
+>>> from geomrep.manifolds import Lorentz
+>>> check_manifold_contract(Lorentz(1.0), dim=2, dtype=jnp.float32, key=jax.random.key(1), n=4)
+"""
+
+from geomrep.testing._asserts import (
+    assert_on_manifold,
+    assert_tangent,
+    default_point_atol,
+    default_tangent_atol,
+    point_violation,
+    tangent_violation,
+)
+from geomrep.testing._contract import TOLERANCES, check_manifold_contract, contract_tolerances
+
+__all__ = [
+    "TOLERANCES",
+    "assert_on_manifold",
+    "assert_tangent",
+    "check_manifold_contract",
+    "contract_tolerances",
+    "default_point_atol",
+    "default_tangent_atol",
+    "point_violation",
+    "tangent_violation",
+]

@@ -1,0 +1,96 @@
+"""The poincare_embeddings experiment end to end through the launcher (smoke config), and exact resume."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = str(ROOT / "experiments/poincare_embeddings/configs/default.py")
+
+
+def _launch(workdir, *flags, variant="smoke"):
+    cmd = [sys.executable, str(ROOT / "scripts/launch.py"), "--experiment", "poincare_embeddings",
+           "--config", f"{CONFIG}:{variant}", "--workdir", str(workdir), *flags]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+
+def _final(workdir):
+    lines = [json.loads(s) for s in (Path(workdir) / "metrics.jsonl").read_text().splitlines()]
+    return [m for m in lines if "eval/closure_map" in m][-1], lines
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("smoke")
+    proc = _launch(workdir)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return workdir
+
+
+def test_smoke_run_writes_every_output(smoke_run):
+    final, lines = _final(smoke_run)
+    assert final["epoch"] == 4
+    assert 1.0 <= final["eval/closure_mean_rank"] < 1180 and 0.0 < final["eval/closure_map"] <= 1.0
+    assert any("loss" in m and "max_ball_norm" in m for m in lines)
+    assert sum("eval/closure_map" in m for m in lines) == 2  # eval_every=2 at epoch 2, and the final one
+    emb = np.load(smoke_run / "embeddings.npy")
+    assert emb.shape == (1180, 5) and np.all(np.linalg.norm(emb, axis=1) < 1.0)
+    rows = (smoke_run / "embeddings.tsv").read_text().splitlines()
+    assert len(rows) == 1180 and len(rows[0].split("\t")) == 6
+    assert (smoke_run / "disk.png").stat().st_size > 10_000
+    assert json.loads((smoke_run / "config.json").read_text())["dim"] == 5
+
+
+def test_resume_after_losing_later_checkpoints_ends_bit_identical(smoke_run, tmp_path):
+    """Simulates a kill after epoch 2: only the epoch-2 checkpoint survives; the re-run finishes identically."""
+    workdir = tmp_path / "resumed"
+    shutil.copytree(smoke_run, workdir)
+    for ckpt in (workdir / "checkpoints").iterdir():
+        if ckpt.name != "2":
+            shutil.rmtree(ckpt)
+    (workdir / "embeddings.npy").unlink()
+    proc = _launch(workdir)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "resuming" in proc.stdout and "from epoch 2" in proc.stdout
+    np.testing.assert_array_equal(np.load(workdir / "embeddings.npy"), np.load(smoke_run / "embeddings.npy"))
+
+
+def test_lorentz_float32_smoke_exports_ball_coordinates(tmp_path):
+    proc = _launch(tmp_path, "--config.manifold=lorentz", "--config.dtype=float32", "--config.epochs=2",
+                   "--config.eval_every=0")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    emb = np.load(tmp_path / "embeddings.npy")
+    assert emb.shape == (1180, 5) and emb.dtype == np.float32 and np.all(np.linalg.norm(emb, axis=1) < 1.0)
+
+
+@pytest.mark.parametrize(
+    "flag, message",
+    [
+        ("--config.dim=0", "dim"),
+        ("--config.c=-1.0", "geoopt"),
+        ("--config.lr=0", "lr"),
+        ("--config.manifold=sphere", "manifold"),
+        ("--config.dimm=3", "unknown config key 'dimm'"),
+    ],
+)
+def test_bad_config_is_one_clear_error_and_touches_nothing(smoke_run, tmp_path, flag, message):
+    workdir = tmp_path / "w"
+    shutil.copytree(smoke_run, workdir)
+    before = {p: p.stat().st_mtime_ns for p in workdir.rglob("*")}
+    proc = _launch(workdir, flag)
+    assert proc.returncode == 2
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+    assert {p: p.stat().st_mtime_ns for p in workdir.rglob("*")} == before
+
+
+def test_malformed_edge_file_names_file_and_line(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id1,id2,weight\na,b,1\nc,d,1,7\n")
+    proc = _launch(tmp_path / "w", f"--config.data={bad}")
+    assert proc.returncode != 0
+    assert f"{bad}:3" in proc.stderr and "Traceback" not in proc.stderr
