@@ -19,7 +19,7 @@ CONFIG = "experiments/poincare_embeddings/configs/default.py:mammals"
 RUNS = [
     ("mammals_dim5", ["--config.dim=5"]),
     ("mammals_dim10", ["--config.dim=10"]),
-    ("mammals_dim2", ["--config.dim=2", "--config.epochs=400"]),
+    ("mammals_dim2", ["--config.dim=2", "--config.epochs=100"]),
 ]
 
 

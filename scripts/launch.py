@@ -173,7 +173,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         import jax
 
         jax.distributed.initialize()
-    module.train_and_evaluate(config, os.fspath(args.workdir))
+    from geomrep.data import EdgeFileError
+
+    try:
+        module.train_and_evaluate(config, os.fspath(args.workdir))
+    except EdgeFileError as err:  # bad input data: name the file and line, no traceback
+        print(f"error: {_one_line(err)}", file=sys.stderr)
+        return 2
+    except FloatingPointError as err:  # training diverged: the message says what to change
+        print(f"error: {_one_line(err)}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -3,8 +3,8 @@
 ``train_and_evaluate(config, workdir)`` is what ``scripts/launch.py --experiment poincare_embeddings`` calls.
 The workdir ends up with ``config.json``, ``metrics.jsonl`` (loss and max ball norm every ``log_every``
 epochs; ``eval/closure_mean_rank`` and ``eval/closure_map`` every ``eval_every`` epochs and at the end),
-``checkpoints/<epoch>/``, ``embeddings.npy`` (Poincaré-ball coordinates, row i = node i, also for the Lorentz
-model; raw coordinates for Euclidean), ``embeddings.tsv`` (name, coordinates) and ``disk.png``. Re-running the
+``checkpoints/<epoch>/``, ``embeddings.npy`` (coordinates in the Poincaré ball of curvature −c, radius 1/√c; row
+i = node i, also for the Lorentz model; raw coordinates for Euclidean), ``embeddings.tsv`` (name, coordinates) and ``disk.png``. Re-running the
 same command on the same workdir resumes from the latest checkpoint and ends with the same embeddings as an
 uninterrupted run: every epoch is a pure function of (table, optimizer state, fold_in(key, epoch)).
 """
@@ -97,9 +97,15 @@ def train_and_evaluate(config, workdir) -> dict:
         )
         return {"eval/closure_mean_rank": result.mean_rank, "eval/closure_map": result.map}
 
-    def health(table):
+    def health(table, loss, done):
         ball = manifold.to_poincare(table)
-        return {"max_ball_norm": float(jnp.max(jnp.linalg.norm(ball, axis=-1)))}
+        max_norm = float(jnp.max(jnp.linalg.norm(ball, axis=-1)))
+        if not (np.isfinite(loss) and np.isfinite(max_norm)):
+            raise FloatingPointError(
+                f"non-finite loss or embeddings after epoch {done} (loss {loss}); the last good checkpoint is "
+                f"kept in {workdir}/checkpoints. Lower config.lr, or use dtype=float64 or manifold=lorentz."
+            )
+        return {"max_ball_norm": max_norm}
 
     with Checkpointer(workdir, max_to_keep=2) as ckpt, MetricsWriter(workdir) as writer:
         state, restored = restore_or_init(ckpt, state)
@@ -116,16 +122,20 @@ def train_and_evaluate(config, workdir) -> dict:
                 done = e + 1
                 bar.update(1)
                 last = done == config.epochs
+                log = bool(config.log_every) and (done % config.log_every == 0 or last)
+                save = (bool(config.ckpt_every) and done % config.ckpt_every == 0) or last
                 values = {}
-                if config.log_every and (done % config.log_every == 0 or last):
-                    values.update(loss=float(m["loss"]), epoch=done, **health(table))
-                    bar.set_postfix(loss=f"{values['loss']:.4f}")
+                if log or save:  # never log or checkpoint non-finite embeddings
+                    loss = float(m["loss"])
+                    values.update(loss=loss, epoch=done, **health(table, loss, done))
+                    bar.set_postfix(loss=f"{loss:.4f}")
                 if config.eval_every and done % config.eval_every == 0 and not last:
                     values.update(evaluate(table), epoch=done)
-                if values:
+                if log or "eval/closure_map" in values:
                     writer.write(done * epoch.steps_per_epoch, values)
-                if (config.ckpt_every and done % config.ckpt_every == 0) or last:
-                    ckpt.save(done, TrainState(step=jnp.asarray(done, jnp.int32), params=table, opt_state=opt_state, key=key))
+                if save:
+                    state = TrainState(step=jnp.asarray(done, jnp.int32), params=table, opt_state=opt_state, key=key)
+                    ckpt.save(done, state)
         ckpt.wait()
         final = evaluate(table)
         final["epoch"] = config.epochs
@@ -157,5 +167,6 @@ def _export(workdir: Path, data, manifold, table, config) -> None:
         labels = top_level_nodes(data.edges, data.num_nodes, config.plot_labels)
         title = f"{config.manifold} dim={config.dim}" + (" (norm-preserving projection)" if config.dim > 2 else "")
         tmp = workdir / "disk.tmp.png"
-        plot_disk(coords, data.names, tmp, labels=labels, title=title, edges=parent_links(data.edges, data.num_nodes))
+        unit_ball = coords * np.sqrt(config.c)  # the ball of curvature -c has radius 1/sqrt(c)
+        plot_disk(unit_ball, data.names, tmp, labels=labels, title=title, edges=parent_links(data.edges, data.num_nodes))
         tmp.replace(workdir / "disk.png")

@@ -5,13 +5,16 @@ ambient (n + 1)-vectors on the last axis; leading batch axes broadcast; ``c > 0`
 return no trailing axis unless ``keepdims=True``. R = 1/√c is the radius; the origin is (R, 0, …, 0).
 
 Numerics. A point is determined by its spatial part x̃ (x₀ = √(R² + ‖x̃‖²), which is what :func:`proj`
-recomputes). :func:`dist`, :func:`dist0`, :func:`logmap0` and :func:`logmap` read only x̃ and x₀ recomputed from
-it, through formulas free of catastrophic cancellation; so distances stay accurate far from the origin (e.g.
-two points 30 units out and 1 unit apart, in float64), where the textbook arcosh(−c⟨x, y⟩_L) and
-√⟨x − y, x − y⟩_L lose every digit (their terms are ≈ e^{2d₀} and cancel). Their ambient gradients therefore
-have a zero time component, which is fine: :func:`egrad2rgrad` gives the same Riemannian gradient for any
-extension of a function off the hyperboloid. :func:`inner` and :func:`norm` are the plain Minkowski forms and
-lose relative accuracy like eps·x₀² for tangent vectors at points far from the origin.
+recomputes), and a tangent vector u ∈ T_xℍ by its spatial part ũ (u₀ = ⟨x̃, ũ⟩/x₀ from ⟨x, u⟩_L = 0). The
+kernels :func:`dist`, :func:`dist0`, :func:`inner`, :func:`norm`, :func:`expmap`, :func:`logmap`,
+:func:`logmap0` and :func:`transp` read only those spatial parts, through formulas free of catastrophic
+cancellation, and write consistent time coordinates. So they stay accurate far from the origin (e.g. two points
+30 units out and 1 unit apart, in float64, or 8 units out in float32), where the textbook arcosh(−c⟨x, y⟩_L),
+√⟨x − y, x − y⟩_L and −u₀v₀ + ⟨ũ, ṽ⟩ lose every digit (their terms are ≈ e^{2d₀} and cancel). Consequences:
+(1) inputs must be on the manifold / tangent (use :func:`proj` / :func:`proju`); the time coordinates given are
+not read; (2) ambient gradients of these functions have a zero time component, which is fine: Riemannian
+gradients do not depend on how a function is extended off the hyperboloid, and :func:`egrad2rgrad` of either
+extension agrees. :func:`minkowski_dot`, :func:`proju` and :func:`egrad2rgrad` are the plain ambient formulas.
 
 :func:`expmap` clips the tangent norm θ = √c‖u‖_L at ``numerics.max_cosh_arg(dtype)`` (40 for float32, 350 for
 float64) so cosh/sinh never overflow; longer steps are shortened (a point that far out is beyond what the dtype
@@ -105,6 +108,29 @@ def _dist_from_chord2(q, c):
     return (2.0 / sqrt_c) * jnp.arcsinh(0.5 * sqrt_c * numerics.safe_sqrt(q))
 
 
+def _tangent_inner(x, u, v, c, keepdims=True):
+    """⟨u, v⟩_L for u, v ∈ T_xℍ from the spatial parts (u₀ = ⟨x̃, ũ⟩/x₀ is implied), without cancellation.
+
+    ⟨u, v⟩_L = ⟨ũ, ṽ⟩ − ⟨x̃, ũ⟩⟨x̃, ṽ⟩/x₀² = ⟨ũ⊥, ṽ⊥⟩ + (x̂·ũ)(x̂·ṽ) R²/x₀², where x̂ = x̃/‖x̃‖ and ũ⊥ = ũ − (x̂·ũ)x̂.
+    The naive −u₀v₀ + ⟨ũ, ṽ⟩ cancels terms ≈ x₀²‖u‖²_L for radial u at points far from the origin.
+    """
+    xs, us, vs = x[..., 1:], u[..., 1:], v[..., 1:]
+    a = numerics.safe_norm(xs, keepdims=True)
+    x_hat = xs / jnp.maximum(a, numerics.min_norm(jnp.result_type(xs, us, vs)))
+    pu = jnp.sum(x_hat * us, axis=-1, keepdims=True)
+    pv = jnp.sum(x_hat * vs, axis=-1, keepdims=True)
+    perp = jnp.sum((us - pu * x_hat) * (vs - pv * x_hat), axis=-1, keepdims=True)
+    r2 = 1.0 / c
+    result = perp + pu * pv * (r2 / (r2 + a * a))
+    return result if keepdims else result[..., 0]
+
+
+def _with_tangent_time(x, spatial, c):
+    """Complete a spatial part to a tangent vector at x: u₀ = ⟨x̃, ũ⟩/x₀."""
+    u0 = jnp.sum(x[..., 1:] * spatial, axis=-1, keepdims=True) / _time(x, c)
+    return jnp.concatenate([u0, spatial], axis=-1)
+
+
 def minkowski_dot(x, y, *, keepdims: bool = False):
     """Minkowski (Lorentzian) inner product ⟨x, y⟩_L = −x₀y₀ + Σᵢ₌₁ⁿ xᵢyᵢ (time coordinate first).
 
@@ -120,27 +146,33 @@ def minkowski_dot(x, y, *, keepdims: bool = False):
 
 
 def inner(x, u, v=None, *, c=1.0, keepdims: bool = False):
-    """Riemannian inner product on T_xℍ: the Minkowski product ⟨u, v⟩_L (v defaults to u).
+    """Riemannian inner product on T_xℍ: the Minkowski product ⟨u, v⟩_L of tangent vectors (v defaults to u).
+
+    u and v must be tangent at x; only their spatial parts are read (u₀ = ⟨x̃, ũ⟩/x₀ is implied), through
+    ⟨u, v⟩_L = ⟨ũ⊥, ṽ⊥⟩ + (x̂·ũ)(x̂·ṽ)/(c x₀²) with x̂ = x̃/‖x̃‖, ũ⊥ = ũ − (x̂·ũ)x̂. This equals
+    ``minkowski_dot(u, v)`` on T_xℍ but keeps full relative precision far from the origin, where the plain
+    −u₀v₀ + ⟨ũ, ṽ⟩ cancels terms ≈ x₀²‖u‖²_L. Use :func:`minkowski_dot` for arbitrary ambient vectors.
 
     Shapes: x, u, v (..., n+1) → (...) (or (..., 1) with ``keepdims``).
 
     >>> float(inner(origin((2,)), jnp.array([0.0, 2.0])))
     4.0
     """
-    u = _float(u)
+    x, u = _float(x), _float(u)
     v = u if v is None else _float(v)
-    return minkowski_dot(u, v, keepdims=keepdims)
+    return _tangent_inner(x, u, v, c, keepdims=keepdims)
 
 
 def norm(x, u, *, c=1.0, keepdims: bool = False):
-    """Riemannian norm ‖u‖_L = √max(⟨u, u⟩_L, 0), with a finite gradient at u = 0.
+    """Riemannian norm ‖u‖_x = √⟨u, u⟩_L of a tangent vector (see :func:`inner`), finite gradient at u = 0.
 
     Shapes: x, u (..., n+1) → (...) (or (..., 1) with ``keepdims``).
 
     >>> float(norm(origin((3,)), jnp.array([0.0, 3.0, 4.0])))
     5.0
     """
-    return numerics.safe_sqrt(minkowski_dot(u, u, keepdims=keepdims))
+    x, u = _float(x), _float(u)
+    return numerics.safe_sqrt(_tangent_inner(x, u, u, c, keepdims=keepdims))
 
 
 def proj(x, *, c=1.0):
@@ -183,8 +215,10 @@ def egrad2rgrad(x, g, *, c=1.0):
 def expmap(x, u, *, c=1.0):
     """Exponential map exp_x(u) = cosh(√c‖u‖_L) x + sinh(√c‖u‖_L) u/(√c‖u‖_L) ([NK18] §3), then :func:`proj`.
 
-    Evaluated with sinhc so it is smooth at u = 0. θ = √c‖u‖_L is clipped at ``numerics.max_cosh_arg(dtype)``
-    (float32: 40, float64: 350); longer vectors are shortened to that length instead of overflowing.
+    u must be tangent at x: only its spatial part is read (as in :func:`inner`, whose cancellation-free norm
+    gives θ = √c‖u‖_L). Evaluated with sinhc so it is smooth at u = 0. θ is clipped at
+    ``numerics.max_cosh_arg(dtype)`` (float32: 40, float64: 350); longer vectors are shortened to that length
+    instead of overflowing.
 
     Shapes: x (..., n+1), u (..., n+1) → (..., n+1).
 
@@ -194,7 +228,7 @@ def expmap(x, u, *, c=1.0):
     """
     x, u = _float(x), _float(u)
     sqrt_c = c**0.5
-    theta = sqrt_c * norm(x, u, keepdims=True)
+    theta = sqrt_c * norm(x, u, c=c, keepdims=True)
     limit = numerics.max_cosh_arg(theta.dtype)
     clipped = theta > limit
     shrink = jnp.where(clipped, limit / jnp.where(clipped, theta, 1.0), 1.0)
@@ -223,8 +257,7 @@ def logmap(x, y, *, c=1.0):
     xs = x[..., 1:]
     ws = (y[..., 1:] - xs) - (0.5 * c) * q * xs
     ws = ws / numerics.sinhc(sqrt_c * d)
-    w0 = jnp.sum(xs * ws, axis=-1, keepdims=True) / _time(x, c)
-    return jnp.concatenate([w0, ws], axis=-1)
+    return _with_tangent_time(x, ws, c)
 
 
 def expmap0(u, *, c=1.0):
@@ -280,8 +313,10 @@ def retr(x, u, *, c=1.0):
 def transp(x, y, v, *, c=1.0):
     """Parallel transport of v ∈ T_xℍ along the geodesic to y: v + c⟨y, v⟩_L/(1 − c⟨x, y⟩_L) (x + y).
 
-    The denominator is written 2 + cQ/2 with Q = ⟨x − y, x − y⟩_L (cancellation-free, ≥ 2). Preserves
-    Minkowski inner products and maps T_xℍ onto T_yℍ.
+    Evaluated without cancellation: 1 − c⟨x, y⟩_L = 2 + cQ/2 with Q = ⟨x − y, x − y⟩_L (as in :func:`dist`),
+    and ⟨y, v⟩_L = ⟨(ỹ − x̃) − ((y₀ − x₀)/x₀) x̃, ṽ⟩ with y₀ − x₀ = (‖ỹ‖² − ‖x̃‖²)/(x₀ + y₀), using v₀ = ⟨x̃, ṽ⟩/x₀
+    (v must be tangent at x; only ṽ is read). The time coordinate of the result is set from tangency at y.
+    Preserves inner products and maps T_xℍ onto T_yℍ.
 
     Shapes: x, y, v (..., n+1) broadcast → (..., n+1).
 
@@ -290,9 +325,16 @@ def transp(x, y, v, *, c=1.0):
     True
     """
     x, y, v = _float(x), _float(y), _float(v)
-    q = _chord2(x, y, c)
-    coef = c * minkowski_dot(y, v, keepdims=True) / (2.0 + 0.5 * c * q)
-    return v + coef * (x + y)
+    xs, ys, vs = x[..., 1:], y[..., 1:], v[..., 1:]
+    x0 = _time(x, c)
+    y0 = _time(y, c)
+    a = numerics.safe_norm(xs, keepdims=True)
+    b = numerics.safe_norm(ys, keepdims=True)
+    dt = (b - a) * (b + a) / (x0 + y0)
+    y_dot_v = jnp.sum(((ys - xs) - (dt / x0) * xs) * vs, axis=-1, keepdims=True)
+    coef = c * y_dot_v / (2.0 + 0.5 * c * _chord2(x, y, c))
+    spatial = vs + coef * (xs + ys)
+    return _with_tangent_time(y, spatial, c)
 
 
 def dist(x, y, *, c=1.0, keepdims: bool = False):

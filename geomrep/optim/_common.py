@@ -21,7 +21,8 @@ def second_moment(manifold, x, g):
     """
     if isinstance(manifold, Euclidean):
         return g * g
-    return manifold.inner(x, g, g, keepdims=True)
+    # ≥ 0 in exact arithmetic; the Minkowski form loses ~eps·x0² far from the origin and can dip below 0
+    return jnp.maximum(manifold.inner(x, g, g, keepdims=True), 0.0)
 
 
 def second_moment_shape(manifold, x):

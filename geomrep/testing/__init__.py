@@ -4,6 +4,7 @@
 - :func:`assert_on_manifold` / :func:`assert_tangent`: raise AssertionError naming the index of the worst point.
 - :func:`check_manifold_contract`: the contract suite geomrep runs over every manifold; works for any value
   with geomrep's manifold vocabulary, e.g. your own.
+- :func:`quick_jit`: ``jax.jit`` with XLA options that favour compile speed, for tests.
 
 >>> import jax, jax.numpy as jnp
 >>> from geomrep.manifolds import Lorentz
@@ -18,6 +19,7 @@ from geomrep.testing._asserts import (
     point_violation,
     tangent_violation,
 )
+from geomrep.testing._compile import quick_jit
 from geomrep.testing._contract import TOLERANCES, check_manifold_contract, contract_tolerances
 
 __all__ = [
@@ -29,5 +31,6 @@ __all__ = [
     "default_point_atol",
     "default_tangent_atol",
     "point_violation",
+    "quick_jit",
     "tangent_violation",
 ]
