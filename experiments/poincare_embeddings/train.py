@@ -87,8 +87,8 @@ def train_and_evaluate(config, workdir) -> dict:
     epoch = pe.make_epoch_fn(manifold, tx, graph, batch_size=config.batch_size, num_negatives=config.negatives)
     run_epoch = jax.jit(epoch.run, donate_argnums=(0, 1))
 
-    init_key, key = jax.random.split(jax.random.key(config.seed))
-    table = pe.init_embeddings(init_key, n, config.dim, manifold, dtype=dtype, scale=config.init_scale)
+    key = jax.random.key(config.seed)
+    table = pe.init_embeddings(config.seed, n, config.dim, manifold, dtype=dtype, scale=config.init_scale)
     state = TrainState(step=jnp.zeros([], jnp.int32), params=table, opt_state=tx.init(table), key=key)
 
     def evaluate(table):
@@ -97,9 +97,10 @@ def train_and_evaluate(config, workdir) -> dict:
         )
         return {"eval/closure_mean_rank": result.mean_rank, "eval/closure_map": result.map}
 
+    max_ball_norm = jax.jit(lambda t: jnp.max(jnp.linalg.norm(manifold.to_poincare(t), axis=-1)))
+
     def health(table, loss, done):
-        ball = manifold.to_poincare(table)
-        max_norm = float(jnp.max(jnp.linalg.norm(ball, axis=-1)))
+        max_norm = float(max_ball_norm(table))
         if not (np.isfinite(loss) and np.isfinite(max_norm)):
             raise FloatingPointError(
                 f"non-finite loss or embeddings after epoch {done} (loss {loss}); the last good checkpoint is "

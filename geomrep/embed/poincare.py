@@ -80,11 +80,11 @@ def is_edge(graph: ClosureGraph, u, w, *, steps: int):
         active = lo < hi
         return jnp.where(active & right, mid + 1, lo), jnp.where(active & ~right, mid, hi)
 
-    lo, _ = jax.lax.fori_loop(0, steps, body, (lo, hi), unroll=True)
+    lo, _ = jax.lax.fori_loop(0, steps, body, (lo, hi))
     return (lo < end) & (graph.neighbours[jnp.minimum(lo, last)] == w)
 
 
-def sample_negatives(key, graph: ClosureGraph, u, num_negatives: int, *, burnin, rounds: int = 3, steps: int):
+def sample_negatives(key, graph: ClosureGraph, u, num_negatives: int, *, burnin, rounds: int = 2, steps: int):
     """Draw ``num_negatives`` negatives per source ``u`` (shape (B,)) that are never ``u`` nor a neighbour of ``u``.
 
     Returns ``(negatives (B, K) int32, valid (B, K) bool)``: draws still invalid after ``rounds`` redraws are
@@ -117,17 +117,18 @@ def sample_negatives(key, graph: ClosureGraph, u, num_negatives: int, *, burnin,
     return negatives, ~bad
 
 
-def init_embeddings(key, num_nodes: int, dim: int, manifold, *, dtype=jnp.float64, scale: float = 1e-3):
-    """Initial table: coordinates U(−scale, scale) (NK17), lifted onto ``manifold``.
+def init_embeddings(seed: int, num_nodes: int, dim: int, manifold, *, dtype=jnp.float64, scale: float = 1e-3):
+    """Initial table: coordinates U(−scale, scale) (NK17's init), lifted onto ``manifold``.
 
-    Returns (num_nodes, dim) for the ball and Euclidean space, (num_nodes, dim + 1) for the Lorentz model (the
-    spatial part is uniform and the time coordinate is recomputed by ``proj``).
+    Drawn on the host with ``numpy.random.default_rng(seed)`` (no device compile for a one-off draw), then
+    projected. Returns (num_nodes, dim) for the ball and Euclidean space, (num_nodes, dim + 1) for the Lorentz
+    model (the spatial part is uniform and the time coordinate is recomputed by ``proj``).
     """
     ambient = manifold.ambient_dim(dim)
-    x = jax.random.uniform(key, (num_nodes, ambient), dtype, -scale, scale)
+    x = np.random.default_rng(seed).uniform(-scale, scale, (num_nodes, ambient))
     if ambient != dim:  # Lorentz: time coordinate first
-        x = x.at[:, 0].set(0.0)
-    return manifold.proj(x)
+        x[:, 0] = 0.0
+    return jax.jit(manifold.proj)(jnp.asarray(x, dtype))
 
 
 def batch_loss(rows, valid_negatives, weights, manifold):
