@@ -50,7 +50,7 @@ def test_negatives_are_never_self_or_neighbours(burnin):
     graph = pe.closure_graph(edges, n)
     u = jnp.asarray(np.repeat(edges[:, 0], 4))
     negs, valid = pe.sample_negatives(
-        jax.random.key(0), graph, u, 30, burnin=jnp.asarray(burnin), steps=pe._search_steps(graph)
+        jax.random.key(0), graph, u, 30, burnin=jnp.asarray(burnin), rounds=4, steps=pe._search_steps(graph)
     )
     negs, valid, u = np.asarray(negs), np.asarray(valid), np.asarray(u)
     edge_set = set(map(tuple, edges.tolist()))
