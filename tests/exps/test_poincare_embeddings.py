@@ -39,7 +39,8 @@ def test_smoke_run_writes_every_output(smoke_run):
     assert any("loss" in m and "max_ball_norm" in m for m in lines)
     assert sum("eval/closure_map" in m for m in lines) == 2  # eval_every=2 at epoch 2, and the final one
     emb = np.load(smoke_run / "embeddings.npy")
-    assert emb.shape == (1180, 5) and np.all(np.linalg.norm(emb, axis=1) < 1.0)
+    radius = 1.0 / np.sqrt(json.loads((smoke_run / "config.json").read_text())["c"])  # ball of curvature -c
+    assert emb.shape == (1180, 5) and np.all(np.linalg.norm(emb, axis=1) < radius)
     rows = (smoke_run / "embeddings.tsv").read_text().splitlines()
     assert len(rows) == 1180 and len(rows[0].split("\t")) == 6
     assert (smoke_run / "disk.png").stat().st_size > 10_000
@@ -65,7 +66,8 @@ def test_lorentz_float32_smoke_exports_ball_coordinates(tmp_path):
                    "--config.eval_every=0")
     assert proc.returncode == 0, proc.stderr[-3000:]
     emb = np.load(tmp_path / "embeddings.npy")
-    assert emb.shape == (1180, 5) and emb.dtype == np.float32 and np.all(np.linalg.norm(emb, axis=1) < 1.0)
+    radius = 1.0 / np.sqrt(json.loads((tmp_path / "config.json").read_text())["c"])
+    assert emb.shape == (1180, 5) and emb.dtype == np.float32 and np.all(np.linalg.norm(emb, axis=1) < radius)
 
 
 @pytest.mark.parametrize(
