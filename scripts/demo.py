@@ -27,7 +27,14 @@ def main() -> int:
     results = []
     for name, flags in RUNS:
         workdir = ROOT / "runs" / "demo" / name
-        argv = ["--experiment", "poincare_embeddings", "--config", str(ROOT / CONFIG), "--workdir", str(workdir)]
+        argv = [
+            "--experiment",
+            "poincare_embeddings",
+            "--config",
+            str(ROOT / CONFIG),
+            "--workdir",
+            str(workdir),
+        ]
         code = launch(argv + flags)
         if code:
             return code

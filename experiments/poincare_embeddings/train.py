@@ -84,7 +84,9 @@ def train_and_evaluate(config, workdir) -> dict:
     manifold = MANIFOLDS[config.manifold](float(config.c))
     graph = pe.closure_graph(data.edges, n, dampening=config.burnin_dampening, dtype=dtype)
     tx = _optimizer(config, manifold, pe.steps_per_epoch(int(graph.edges.shape[0]), config.batch_size))
-    epoch = pe.make_epoch_fn(manifold, tx, graph, batch_size=config.batch_size, num_negatives=config.negatives)
+    epoch = pe.make_epoch_fn(
+        manifold, tx, graph, batch_size=config.batch_size, num_negatives=config.negatives
+    )
     run_epoch = jax.jit(epoch.run, donate_argnums=(0, 1))
 
     key = jax.random.key(config.seed)
@@ -135,7 +137,9 @@ def train_and_evaluate(config, workdir) -> dict:
                 if log or "eval/closure_map" in values:
                     writer.write(done * epoch.steps_per_epoch, values)
                 if save:
-                    state = TrainState(step=jnp.asarray(done, jnp.int32), params=table, opt_state=opt_state, key=key)
+                    state = TrainState(
+                        step=jnp.asarray(done, jnp.int32), params=table, opt_state=opt_state, key=key
+                    )
                     ckpt.save(done, state)
         ckpt.wait()
         final = evaluate(table)
@@ -166,8 +170,17 @@ def _export(workdir: Path, data, manifold, table, config) -> None:
     tmp.replace(workdir / "embeddings.tsv")
     if config.manifold != "euclidean":
         labels = top_level_nodes(data.edges, data.num_nodes, config.plot_labels)
-        title = f"{config.manifold} dim={config.dim}" + (" (norm-preserving projection)" if config.dim > 2 else "")
+        title = f"{config.manifold} dim={config.dim}" + (
+            " (norm-preserving projection)" if config.dim > 2 else ""
+        )
         tmp = workdir / "disk.tmp.png"
         unit_ball = coords * np.sqrt(config.c)  # the ball of curvature -c has radius 1/sqrt(c)
-        plot_disk(unit_ball, data.names, tmp, labels=labels, title=title, edges=parent_links(data.edges, data.num_nodes))
+        plot_disk(
+            unit_ball,
+            data.names,
+            tmp,
+            labels=labels,
+            title=title,
+            edges=parent_links(data.edges, data.num_nodes),
+        )
         tmp.replace(workdir / "disk.png")

@@ -107,7 +107,9 @@ def closure_reconstruction(embeddings, edges, manifold, *, block_size: int | Non
     rank_sum = ap_sum = 0.0
     pairs = 0
     for start in range(0, len(sources), block_size):
-        r, n, a = block(embeddings, sources[start : start + block_size], positives[start : start + block_size])
+        r, n, a = block(
+            embeddings, sources[start : start + block_size], positives[start : start + block_size]
+        )
         rank_sum += float(r)
         pairs += int(n)
         ap_sum += float(a)

@@ -99,7 +99,9 @@ def sample_negatives(key, graph: ClosureGraph, u, num_negatives: int, *, burnin,
 
     def weighted(k):
         p = jax.random.uniform(k, shape, dtype=graph.burnin_cdf.dtype)
-        return jnp.minimum(jnp.searchsorted(graph.burnin_cdf, p, side="right"), num_nodes - 1).astype(jnp.int32)
+        return jnp.minimum(jnp.searchsorted(graph.burnin_cdf, p, side="right"), num_nodes - 1).astype(
+            jnp.int32
+        )
 
     def draw(k):
         return jax.lax.cond(burnin, weighted, uniform, k)

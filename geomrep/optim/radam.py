@@ -84,7 +84,9 @@ def radam(
 
         out = jax.tree.map(step, labels, params, grads, state.mu, state.nu, nu_max)
         treedef = jax.tree.structure(params)
-        u, mu, nu, nmax = (jax.tree.unflatten(treedef, xs) for xs in zip(*treedef.flatten_up_to(out), strict=True))
+        u, mu, nu, nmax = (
+            jax.tree.unflatten(treedef, xs) for xs in zip(*treedef.flatten_up_to(out), strict=True)
+        )
         return u, RAdamState(count=count, mu=mu, nu=nu, nu_max=nmax if amsgrad else None)
 
     return optax.GradientTransformation(init_fn, update_fn)

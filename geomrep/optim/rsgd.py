@@ -87,7 +87,9 @@ def rsgd(
 
         out = jax.tree.map(step, labels, params, r, state.momentum)
         treedef = jax.tree.structure(params)
-        updates, bufs = (jax.tree.unflatten(treedef, xs) for xs in zip(*treedef.flatten_up_to(out), strict=True))
+        updates, bufs = (
+            jax.tree.unflatten(treedef, xs) for xs in zip(*treedef.flatten_up_to(out), strict=True)
+        )
         return updates, RSGDState(count=optax.safe_increment(state.count), momentum=bufs)
 
     return optax.GradientTransformation(init_fn, update_fn)

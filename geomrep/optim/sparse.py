@@ -108,7 +108,9 @@ def _scatter(table, rows, values):
     return table.at[rows].set(values.astype(table.dtype), mode="drop")
 
 
-def sparse_rsgd(learning_rate, manifold, *, momentum: float = 0.0, dampening: float = 0.0) -> SparseTransformation:
+def sparse_rsgd(
+    learning_rate, manifold, *, momentum: float = 0.0, dampening: float = 0.0
+) -> SparseTransformation:
     """Row-sparse Riemannian SGD (Nickel & Kiela 2017, eq. 5) on a table whose rows lie on ``manifold``.
 
     For each distinct touched row ``x`` with summed Euclidean gradient ``g``::

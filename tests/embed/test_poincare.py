@@ -79,8 +79,12 @@ def test_loss_gradient_is_finite_when_rows_coincide():
 
 @pytest.mark.parametrize(
     "manifold, dtype",
-    [(PoincareBall(1.0), jnp.float64), (PoincareBall(1.0), jnp.float32), (Lorentz(1.0), jnp.float32),
-     (Euclidean(), jnp.float64)],
+    [
+        (PoincareBall(1.0), jnp.float64),
+        (PoincareBall(1.0), jnp.float32),
+        (Lorentz(1.0), jnp.float32),
+        (Euclidean(), jnp.float64),
+    ],
     ids=str,
 )
 def test_epochs_reduce_the_loss_and_keep_rows_on_the_manifold(manifold, dtype):

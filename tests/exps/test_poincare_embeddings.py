@@ -14,8 +14,17 @@ CONFIG = str(ROOT / "experiments/poincare_embeddings/configs/default.py")
 
 
 def _launch(workdir, *flags, variant="smoke"):
-    cmd = [sys.executable, str(ROOT / "scripts/launch.py"), "--experiment", "poincare_embeddings",
-           "--config", f"{CONFIG}:{variant}", "--workdir", str(workdir), *flags]
+    cmd = [
+        sys.executable,
+        str(ROOT / "scripts/launch.py"),
+        "--experiment",
+        "poincare_embeddings",
+        "--config",
+        f"{CONFIG}:{variant}",
+        "--workdir",
+        str(workdir),
+        *flags,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
 
 
@@ -62,8 +71,13 @@ def test_resume_after_losing_later_checkpoints_ends_bit_identical(smoke_run, tmp
 
 
 def test_lorentz_float32_smoke_exports_ball_coordinates(tmp_path):
-    proc = _launch(tmp_path, "--config.manifold=lorentz", "--config.dtype=float32", "--config.epochs=2",
-                   "--config.eval_every=0")
+    proc = _launch(
+        tmp_path,
+        "--config.manifold=lorentz",
+        "--config.dtype=float32",
+        "--config.epochs=2",
+        "--config.eval_every=0",
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     emb = np.load(tmp_path / "embeddings.npy")
     radius = 1.0 / np.sqrt(json.loads((tmp_path / "config.json").read_text())["c"])

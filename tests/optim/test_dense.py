@@ -29,7 +29,10 @@ def _run(tx, params, grad_fn, manifolds, steps):
     [
         (lambda m: optim.rsgd(0.1, m), optax.sgd(0.1)),
         (lambda m: optim.rsgd(0.1, m, momentum=0.9), optax.sgd(0.1, momentum=0.9)),
-        (lambda m: optim.rsgd(0.1, m, momentum=0.9, nesterov=True), optax.sgd(0.1, momentum=0.9, nesterov=True)),
+        (
+            lambda m: optim.rsgd(0.1, m, momentum=0.9, nesterov=True),
+            optax.sgd(0.1, momentum=0.9, nesterov=True),
+        ),
         (lambda m: optim.radam(0.05, m), optax.adam(0.05)),
     ],
 )
@@ -61,8 +64,15 @@ def test_rsgd_single_step_is_expmap_of_riemannian_gradient():
     np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
-@pytest.mark.parametrize("make", [lambda m: optim.rsgd(0.3, m), lambda m: optim.rsgd(0.1, m, momentum=0.5),
-                                  lambda m: optim.radam(0.05, m), lambda m: optim.radam(0.05, m, amsgrad=True)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda m: optim.rsgd(0.3, m),
+        lambda m: optim.rsgd(0.1, m, momentum=0.5),
+        lambda m: optim.radam(0.05, m),
+        lambda m: optim.radam(0.05, m, amsgrad=True),
+    ],
+)
 @pytest.mark.parametrize("manifold", [PoincareBall(1.0), PoincareBall(0.3), Lorentz(1.0)], ids=str)
 @pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
 def test_converges_to_target_on_manifold(make, manifold, dtype):

@@ -31,7 +31,10 @@ def test_coalesce_rows_ignores_padding_indices():
 def test_coalesce_rows_output_is_bounded_by_the_table_size():
     idx = jnp.array([1, 1, 0, 1, 0, 1, 1])
     rows, summed, _ = optim.coalesce_rows(idx, jnp.ones((7, 2)), jnp.zeros(2, jnp.int32))
-    assert sorted(zip(np.asarray(rows).tolist(), np.asarray(summed[:, 0]).tolist())) == [(0, 2.0), (1, 5.0)]
+    assert sorted(zip(np.asarray(rows).tolist(), np.asarray(summed[:, 0]).tolist(), strict=True)) == [
+        (0, 2.0),
+        (1, 5.0),
+    ]
 
 
 def _table(manifold, n=6, dim=3, dtype=jnp.float64):
@@ -64,8 +67,9 @@ def test_matches_dense_when_every_row_is_touched(manifold, sparse, dense):
     np.testing.assert_allclose(s_table, d_table, rtol=1e-9, atol=1e-12)
 
 
-@pytest.mark.parametrize("make", [lambda m: optim.sparse_rsgd(0.1, m, momentum=0.9),
-                                  lambda m: optim.sparse_radam(0.1, m)])
+@pytest.mark.parametrize(
+    "make", [lambda m: optim.sparse_rsgd(0.1, m, momentum=0.9), lambda m: optim.sparse_radam(0.1, m)]
+)
 def test_untouched_rows_and_their_state_do_not_change(make):
     ball = PoincareBall(1.0)
     table = _table(ball, n=10)
