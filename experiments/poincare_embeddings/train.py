@@ -54,6 +54,7 @@ def validate_config(config) -> None:
     need(0 <= config.burnin_epochs <= config.epochs, "burnin_epochs", "must lie in [0, epochs]")
     need(config.burnin_lr_mult > 0, "burnin_lr_mult", "must be > 0")
     need(config.init_scale > 0, "init_scale", "must be > 0")
+    need(0 <= config.stop_map <= 1, "stop_map", "must lie in [0, 1] (0 = train all epochs)")
     for key in ("eval_every", "ckpt_every", "log_every", "eval_block_size", "plot_labels"):
         need(config[key] >= 0, key, "must be >= 0")
     if config.data:
@@ -116,15 +117,26 @@ def train_and_evaluate(config, workdir) -> dict:
         if restored:
             print(f"resuming {workdir} from epoch {first}/{config.epochs}", flush=True)
         table, opt_state = state.params, state.opt_state
+        evals = {}
+
+        def target_reached(evals):
+            return config.stop_map > 0 and bool(evals) and evals["eval/closure_map"] >= config.stop_map
+
+        if restored and config.stop_map > 0:  # a run that already stopped at its target stays stopped
+            evals = evaluate(table)
+        done = first
         desc = f"{config.manifold} dim={config.dim} {config.dtype}"
         with progress_bar(config.epochs, desc=desc, initial=first, unit="epoch") as bar:
             for e in range(first, config.epochs):
+                if target_reached(evals):
+                    break
                 table, opt_state, m = run_epoch(
                     table, opt_state, graph, jax.random.fold_in(key, e), jnp.asarray(e < config.burnin_epochs)
                 )
                 done = e + 1
                 bar.update(1)
-                last = done == config.epochs
+                evals = evaluate(table) if config.eval_every and done % config.eval_every == 0 else {}
+                last = done == config.epochs or target_reached(evals)
                 log = bool(config.log_every) and (done % config.log_every == 0 or last)
                 save = (bool(config.ckpt_every) and done % config.ckpt_every == 0) or last
                 values = {}
@@ -132,9 +144,9 @@ def train_and_evaluate(config, workdir) -> dict:
                     loss = float(m["loss"])
                     values.update(loss=loss, epoch=done, **health(table, loss, done))
                     bar.set_postfix(loss=f"{loss:.4f}")
-                if config.eval_every and done % config.eval_every == 0 and not last:
-                    values.update(evaluate(table), epoch=done)
-                if log or "eval/closure_map" in values:
+                if evals and not last:  # the last evaluation is written as the final line below
+                    values.update(evals, epoch=done)
+                if values:
                     writer.write(done * epoch.steps_per_epoch, values)
                 if save:
                     state = TrainState(
@@ -142,10 +154,10 @@ def train_and_evaluate(config, workdir) -> dict:
                     )
                     ckpt.save(done, state)
         ckpt.wait()
-        final = evaluate(table)
-        final["epoch"] = config.epochs
+        final = dict(evals) if evals else evaluate(table)
+        final["epoch"] = done
         final["train_and_eval_seconds"] = time.perf_counter() - start_time
-        writer.write(config.epochs * epoch.steps_per_epoch, final)
+        writer.write(done * epoch.steps_per_epoch, final)
 
     _export(workdir, data, manifold, table, config)
     print(

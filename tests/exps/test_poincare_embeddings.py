@@ -110,3 +110,16 @@ def test_malformed_edge_file_names_file_and_line(tmp_path):
     proc = _launch(tmp_path / "w", f"--config.data={bad}")
     assert proc.returncode != 0
     assert f"{bad}:3" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_stop_map_ends_at_the_first_evaluation_over_target_and_stays_stopped(tmp_path):
+    flags = ("--config.eval_every=1", "--config.stop_map=0.01", "--config.ckpt_every=0")
+    proc = _launch(tmp_path, *flags)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    final, _ = _final(tmp_path)
+    assert final["epoch"] == 1 and final["eval/closure_map"] >= 0.01
+    again = _launch(tmp_path, *flags)  # resuming a run that met its target trains no further
+    assert again.returncode == 0, again.stderr[-3000:]
+    final_again, lines = _final(tmp_path)
+    assert final_again["epoch"] == 1 and final_again["eval/closure_map"] == final["eval/closure_map"]
+    assert not any(m.get("epoch", 0) > 1 for m in lines)
