@@ -15,6 +15,9 @@ cancellation, and write consistent time coordinates. So they stay accurate far f
 not read; (2) ambient gradients of these functions have a zero time component, which is fine: Riemannian
 gradients do not depend on how a function is extended off the hyperboloid, and :func:`egrad2rgrad` of either
 extension agrees. :func:`minkowski_dot`, :func:`proju` and :func:`egrad2rgrad` are the plain ambient formulas.
+A limit no formula removes: a tangent vector at a point d₀ from the origin has ambient coordinates ≈ ‖u‖e^{d₀}, so
+for long geodesics from far-out points (e.g. d₀ = 35, ‖u‖ = 70 in float64) its angular part is lost to rounding
+and exp_x(log_x y) misses y; short steps (the optimizer's case) are accurate.
 
 :func:`expmap` clips the tangent norm θ = √c‖u‖_L at ``numerics.max_cosh_arg(dtype)`` (40 for float32, 350 for
 float64) so cosh/sinh never overflow; longer steps are shortened (a point that far out is beyond what the dtype
@@ -83,24 +86,26 @@ def _chord2(x, y, c, keepdims=True):
     With a = ‖x̃‖, b = ‖ỹ‖, x₀ = √(R² + a²), y₀ = √(R² + b²), x̂ = x̃/a, r = (a + b)/(x₀ + y₀):
         ‖x̃ − ỹ‖² = (a − b)² + ab‖x̂ − ŷ‖²  and  x₀ − y₀ = (a − b) r, so
         Q = ab‖x̂ − ŷ‖² + (a − b)² (1 − r)(1 + r),  1 − r = (R²/(x₀ + a) + R²/(y₀ + b))/(x₀ + y₀).
-    Both terms are ≥ 0 and each factor is computed to relative precision.
+    Both terms are ≥ 0 and each factor is computed to relative precision. (Per-pair scalars are kept without a
+    trailing axis: XLA's CPU fusions of (..., 1)-shaped epilogues are several times slower.)
     """
     xs, ys = x[..., 1:], y[..., 1:]
     r2 = 1.0 / c
     tiny = numerics.min_norm(jnp.result_type(xs, ys))
-    a = numerics.safe_norm(xs, keepdims=True)
-    b = numerics.safe_norm(ys, keepdims=True)
-    x0 = jnp.sqrt(r2 + _sqnorm(xs))
-    y0 = jnp.sqrt(r2 + _sqnorm(ys))
-    x_hat = xs / jnp.maximum(a, tiny)
-    y_hat = ys / jnp.maximum(b, tiny)
-    angular = a * b * _sqnorm(x_hat - y_hat)
+    sx = _sqnorm(xs, keepdims=False)
+    sy = _sqnorm(ys, keepdims=False)
+    a = numerics.safe_sqrt(sx)
+    b = numerics.safe_sqrt(sy)
+    x0 = jnp.sqrt(r2 + sx)
+    y0 = jnp.sqrt(r2 + sy)
+    x_hat = xs / jnp.maximum(a, tiny)[..., None]
+    y_hat = ys / jnp.maximum(b, tiny)[..., None]
+    angular = a * b * _sqnorm(x_hat - y_hat, keepdims=False)
     sum0 = x0 + y0
     one_minus_r = (r2 / (x0 + a) + r2 / (y0 + b)) / sum0
     one_plus_r = 1.0 + (a + b) / sum0
-    radial = (a - b) ** 2 * one_minus_r * one_plus_r
-    q = angular + radial
-    return q if keepdims else q[..., 0]
+    q = angular + (a - b) ** 2 * one_minus_r * one_plus_r
+    return q[..., None] if keepdims else q
 
 
 def _dist_from_chord2(q, c):

@@ -355,9 +355,10 @@ def dist(x, y, *, c=1.0, keepdims: bool = False):
     """Geodesic distance ([NK17] eq. (1) for c = 1; [G18] §2.2 d_c = (2/√c) artanh(√c‖−x ⊕_c y‖)).
 
     Evaluated as d(x, y) = (2/√c) asinh(√c‖x − y‖ / √((1 − c‖x‖²)(1 − c‖y‖²))), which equals
-    arcosh(1 + 2c‖x − y‖²/((1 − c‖x‖²)(1 − c‖y‖²)))/√c (use cosh 2a = 1 + 2 sinh² a). It costs one
-    difference and three squared norms, is accurate for nearby points (no arcosh of 1 + tiny), and has a finite
-    (zero) gradient at x = y through ``safe_norm``. The factors 1 − c‖·‖² are clamped ≥ ``min_norm``.
+    arcosh(1 + 2c‖x − y‖²/((1 − c‖x‖²)(1 − c‖y‖²)))/√c (use cosh 2a = 1 + 2 sinh² a). It costs three
+    squared norms, one square root and one asinh per pair, is accurate for nearby points (no arcosh of
+    1 + tiny), and has a finite (zero) gradient at x = y (the square root is ``safe_sqrt``). The factors
+    1 − c‖·‖² are clamped ≥ ``min_norm``.
 
     Shapes: x (..., n), y (..., n) broadcast → (...) (or (..., 1) with ``keepdims``).
 
@@ -369,8 +370,8 @@ def dist(x, y, *, c=1.0, keepdims: bool = False):
     tiny = numerics.min_norm(jnp.result_type(x, y))
     alpha = jnp.maximum(1.0 - c * _sqnorm(x, keepdims=keepdims), tiny)
     beta = jnp.maximum(1.0 - c * _sqnorm(y, keepdims=keepdims), tiny)
-    diff = numerics.safe_norm(x - y, keepdims=keepdims)
-    return (2.0 / sqrt_c) * jnp.arcsinh(sqrt_c * diff / jnp.sqrt(alpha * beta))
+    ratio = c * _sqnorm(x - y, keepdims=keepdims) / (alpha * beta)
+    return (2.0 / sqrt_c) * jnp.arcsinh(numerics.safe_sqrt(ratio))
 
 
 def dist0(x, *, c=1.0, keepdims: bool = False):

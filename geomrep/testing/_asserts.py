@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import math
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
 from geomrep.manifolds import lorentz, numerics
-
-_BUILTIN = ("poincare", "lorentz", "euclidean")
 
 
 def _eps(dtype) -> float:
@@ -90,7 +89,9 @@ def tangent_violation(manifold, x, u):
     name = getattr(manifold, "name", None)
     axes = _point_axes(manifold)
     batch = jnp.broadcast_shapes(x.shape, u.shape)
-    finite = jnp.all(jnp.isfinite(jnp.broadcast_to(x, batch)) & jnp.isfinite(jnp.broadcast_to(u, batch)), axis=axes)
+    finite = jnp.all(
+        jnp.isfinite(jnp.broadcast_to(x, batch)) & jnp.isfinite(jnp.broadcast_to(u, batch)), axis=axes
+    )
     if name == "lorentz":
         mdot = lorentz.minkowski_dot(x, u)
         scale = jnp.sqrt(jnp.sum(x * x, axis=-1)) * jnp.sqrt(jnp.sum(u * u, axis=-1))
@@ -186,6 +187,16 @@ def report_tangent_violation(manifold, violation, aux, atol, *, what="tangent ve
     )
 
 
+def _maybe_jitted(fn, manifold, *arrays):
+    """Evaluate ``fn(manifold, *arrays)`` under a jit cached per (manifold, shapes) when the manifold is hashable
+    (one small compile instead of dozens of eager primitive compiles), eagerly otherwise."""
+    try:
+        hash(manifold)
+    except TypeError:
+        return fn(manifold, *arrays)
+    return _JITTED[fn](manifold, *arrays)
+
+
 def assert_on_manifold(manifold, x, *, atol=None):
     """Assert that every point of the batch ``x`` lies on ``manifold`` (eager; raises AssertionError).
 
@@ -203,7 +214,7 @@ def assert_on_manifold(manifold, x, *, atol=None):
     x = jnp.asarray(x)
     if atol is None:
         atol = default_point_atol(manifold, x.dtype)
-    violation, aux = point_violation(manifold, x)
+    violation, aux = _maybe_jitted(point_violation, manifold, x)
     report_point_violation(manifold, violation, aux, atol)
 
 
@@ -221,5 +232,11 @@ def assert_tangent(manifold, x, u, *, atol=None):
     u = jnp.asarray(u)
     if atol is None:
         atol = default_tangent_atol(manifold, jnp.result_type(x, u))
-    violation, aux = tangent_violation(manifold, x, u)
+    violation, aux = _maybe_jitted(tangent_violation, manifold, x, u)
     report_tangent_violation(manifold, violation, aux, atol)
+
+
+_JITTED = {
+    point_violation: jax.jit(point_violation, static_argnums=0),
+    tangent_violation: jax.jit(tangent_violation, static_argnums=0),
+}

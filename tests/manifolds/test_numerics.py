@@ -106,7 +106,8 @@ def test_everything_finite(computed):
 
 def test_safe_norm(computed):
     dtype, out = computed
-    np.testing.assert_allclose(out["norm"], [5.0, 0.0, TINY[dtype]], rtol=1e-6)  # nothing added under the sqrt
+    # Nothing is added under the square root: tiny vectors keep their norm.
+    np.testing.assert_allclose(out["norm"], [5.0, 0.0, TINY[dtype]], rtol=1e-6)
     assert out["norm_keep"].shape == (3, 1) and out["norm_axis0"].shape == (2,)
     np.testing.assert_allclose(out["norm_grad"][0], [0.6, 0.8], rtol=RTOL[dtype])
     assert np.all(out["norm_grad"][1] == 0.0)  # the subgradient 0 at x = 0

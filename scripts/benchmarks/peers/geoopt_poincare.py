@@ -4,15 +4,20 @@ Protocol (shared/notes/stack.md §2, hyperbolic.md §C.1-§C.2), written from th
 
 * Data: a CSV ``id1,id2,weight`` of directed (child, ancestor) pairs, e.g. the WordNet mammals closure.
   Node ids are the sorted unique names.
-* Model: ``geoopt.PoincareBall(c=1)``; an (n, dim) float64 ``ManifoldParameter`` initialised U(-1e-3, 1e-3).
-* Optimiser: dense ``geoopt.optim.RiemannianSGD`` (PoincareBall's retraction is the exact expmap).
+* Model: ``geoopt.PoincareBall(c=--c)`` (default c=1; the curvature is -c); an (n, dim) ``ManifoldParameter``
+  in ``--dtype`` (default float64) initialised U(-1e-3, 1e-3).
+* Optimiser (``--optimizer``): dense ``geoopt.optim.RiemannianSGD`` (``rsgd``, the default) or dense
+  ``geoopt.optim.RiemannianAdam`` with its default betas (0.9, 0.999) and eps 1e-8 (``radam``). PoincareBall's
+  retraction is the exact expmap. Both are dense: RiemannianAdam moves every row with its moments at each
+  step, whereas geomrep's RAdam (``sparse_radam``) updates only the rows a batch touches.
 * Loss: each epoch shuffles the edges into batches of ``--batch``; per edge (u, v) the candidates are
   [v, K negatives] and the loss is the batch mean of ``-log_softmax(-d(u, .))[:, 0]``.
 * Negatives: n != u with (u, n) not a directed edge, drawn uniformly; rejected draws are redrawn up to 10
   times and the leftovers are masked out of the softmax. During the first ``--burnin`` epochs negatives are
   drawn proportionally to count^0.75, count = how often a node occurs as id2 (as in the FB reference and
-  geomrep; ``--burnin-degree total`` counts id1 and id2 occurrences instead), and the learning rate is lr/10.
-  The burn-in matters: without it, lr 15 stalls at MAP ~0.82 on mammals. The notes' measured curve
+  geomrep; ``--burnin-degree total`` counts id1 and id2 occurrences instead), and the learning rate is
+  lr x ``--burnin-lr-mult`` (default 0.1, as geomrep's ``burnin_lr_mult``). The burn-in matters: without it,
+  RSGD at lr 15 stalls at MAP ~0.82 on mammals. The notes' measured curve
   (stack.md §2: 0.939 at epoch 300, 0.949 at 600, 0.950 at 1000) is reproduced with ``total``; the default
   ``id2`` keeps improving past epoch 300 (plateau ~0.958) and so reaches 0.95 earlier (epochs 400-500).
 * Evaluation: directed reconstruction (NK17, FB ``hype/graph.py``) on the training closure. For each u with
@@ -25,7 +30,11 @@ Protocol (shared/notes/stack.md §2, hyperbolic.md §C.1-§C.2), written from th
 Command (from the repository root)::
 
     python scripts/benchmarks/peers/geoopt_poincare.py EDGES --dim 10 --batch 512 --lr 15 --negs 50 \
-        --burnin 10 --epochs 1000 --eval-every 50 --stop-map 0.95 --seed 0
+        --burnin 10 --epochs 1000 --eval-every 50 --stop-map 0.95 --seed 0 \
+        [--optimizer rsgd|radam] [--c 1.0] [--burnin-lr-mult 0.1] [--dtype float64|float32]
+
+The defaults (RSGD, c=1, burn-in lr x 0.1, float64) are the baseline of stack.md §2. geomrep's mammals settings
+are ``--optimizer radam --c 0.1 --lr 0.25 --burnin 3`` (batch 512, 50 negatives, burn-in lr x 0.1).
 
 Output, on stdout, one JSON object per line:
 
@@ -52,7 +61,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 MAX_RESAMPLE = 10
-BURNIN_LR_DIVISOR = 10.0
+DTYPES = {"float64": torch.float64, "float32": torch.float32}
+OPTIMIZERS = {"rsgd": geoopt.optim.RiemannianSGD, "radam": geoopt.optim.RiemannianAdam}
 DAMPENING = 0.75
 INIT_SCALE = 1e-3
 
@@ -167,6 +177,21 @@ def parse_args(argv=None):
     p.add_argument("--negs", type=int, default=50)
     p.add_argument("--burnin", type=int, default=10)
     p.add_argument(
+        "--burnin-lr-mult", type=float, default=0.1, help="lr multiplier during burn-in (default 0.1)"
+    )
+    p.add_argument(
+        "--optimizer",
+        choices=tuple(OPTIMIZERS),
+        default="rsgd",
+        help="geoopt RiemannianSGD (default) or RiemannianAdam (default betas)",
+    )
+    p.add_argument(
+        "--c", type=float, default=1.0, help="PoincareBall(c=...); the curvature is -c (default 1)"
+    )
+    p.add_argument(
+        "--dtype", choices=tuple(DTYPES), default="float64", help="embedding dtype (default float64)"
+    )
+    p.add_argument(
         "--burnin-degree",
         choices=("id2", "total"),
         default="id2",
@@ -191,10 +216,11 @@ def main(argv=None):
 
     names, edges = load_closure(args.edges)
     n, m = len(names), len(edges)
-    ball = geoopt.PoincareBall(c=1.0)
-    init = torch.empty((n, args.dim), dtype=torch.float64).uniform_(-INIT_SCALE, INIT_SCALE)
+    ball = geoopt.PoincareBall(c=args.c)
+    init = torch.empty((n, args.dim), dtype=DTYPES[args.dtype]).uniform_(-INIT_SCALE, INIT_SCALE)
     emb = geoopt.ManifoldParameter(init, manifold=ball)
-    opt = geoopt.optim.RiemannianSGD([emb], lr=args.lr)
+    opt = OPTIMIZERS[args.optimizer]([emb], lr=args.lr)
+    burnin_lr = args.lr * args.burnin_lr_mult
     sampler = NegativeSampler(n, edges, rng, args.burnin_degree)
     emit(
         {
@@ -205,16 +231,19 @@ def main(argv=None):
                 "pairs": m,
                 "dim": args.dim,
                 "batch": args.batch,
+                "optimizer": args.optimizer,
+                "c": args.c,
                 "lr": args.lr,
                 "negs": args.negs,
                 "burnin": args.burnin,
-                "burnin_lr": args.lr / BURNIN_LR_DIVISOR,
+                "burnin_lr_mult": args.burnin_lr_mult,
+                "burnin_lr": burnin_lr,
                 "burnin_degree": args.burnin_degree,
                 "epochs": args.epochs,
                 "eval_every": args.eval_every,
                 "stop_map": args.stop_map,
                 "seed": args.seed,
-                "dtype": "float64",
+                "dtype": args.dtype,
                 "torch_threads": torch.get_num_threads(),
                 "threads_note": "torch.set_num_threads(1): multi-threaded tiny ops stall on a shared box",
                 "torch": torch.__version__,
@@ -228,7 +257,7 @@ def main(argv=None):
         t_epoch = time.perf_counter()
         burnin = epoch <= args.burnin
         for group in opt.param_groups:
-            group["lr"] = args.lr / BURNIN_LR_DIVISOR if burnin else args.lr
+            group["lr"] = burnin_lr if burnin else args.lr
         perm = rng.permutation(m)
         loss_sum, n_batches = 0.0, 0
         for b0 in range(0, m, args.batch):
