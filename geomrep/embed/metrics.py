@@ -8,6 +8,7 @@ metric with a different name.
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import jax
@@ -41,12 +42,16 @@ def _positives_table(edges: np.ndarray, num_nodes: int):
     return sources.astype(np.int32), table
 
 
-def _block_stats(dist_fn, embeddings, sources, positives):
-    """Sum of ranks, number of pairs, and sum of AP over one block of sources (padded sources are -1)."""
+@functools.partial(jax.jit, static_argnums=0)
+def _block_stats(manifold, embeddings, sources, positives):
+    """Sum of ranks, number of pairs, and sum of AP over one block of sources (padded sources are -1).
+
+    Jitted once per (manifold, shapes): repeated evaluations during training reuse the compiled kernel.
+    """
     num_nodes = embeddings.shape[0]
     valid_src = sources >= 0
     src = jnp.where(valid_src, sources, 0)
-    d = dist_fn(embeddings[src][:, None, :], embeddings[None, :, :])  # (b, n)
+    d = manifold.dist(embeddings[src][:, None, :], embeddings[None, :, :])  # (b, n)
     rows = jnp.arange(src.shape[0])
     d = d.at[rows, src].set(jnp.inf)  # the node itself is never a candidate
     pos_valid = (positives < num_nodes) & valid_src[:, None]
@@ -96,6 +101,10 @@ def closure_reconstruction(embeddings, edges, manifold, *, block_size: int | Non
         raise ValueError(f"edges must be a non-empty (m, 2) integer array; got shape {edges.shape}")
     if edges.min() < 0 or edges.max() >= num_nodes:
         raise ValueError(f"edge ids must lie in [0, {num_nodes}); got range [{edges.min()}, {edges.max()}]")
+    finite = np.asarray(jnp.all(jnp.isfinite(embeddings), axis=-1))
+    if not finite.all():
+        bad = np.flatnonzero(~finite)
+        raise ValueError(f"embeddings hold non-finite values in {len(bad)} rows, the first at index {bad[0]}")
     sources, positives = _positives_table(edges, num_nodes)
     width = positives.shape[1]
     if block_size is None:
@@ -103,12 +112,11 @@ def closure_reconstruction(embeddings, edges, manifold, *, block_size: int | Non
     pad = (-len(sources)) % block_size
     sources = np.concatenate([sources, np.full(pad, -1, np.int32)])
     positives = np.concatenate([positives, np.full((pad, width), num_nodes, np.int32)])
-    block = jax.jit(lambda e, s, p: _block_stats(manifold.dist, e, s, p))
     rank_sum = ap_sum = 0.0
     pairs = 0
     for start in range(0, len(sources), block_size):
-        r, n, a = block(
-            embeddings, sources[start : start + block_size], positives[start : start + block_size]
+        r, n, a = _block_stats(
+            manifold, embeddings, sources[start : start + block_size], positives[start : start + block_size]
         )
         rank_sum += float(r)
         pairs += int(n)

@@ -57,6 +57,12 @@ def test_perfect_and_poor_embeddings():
     assert same.map == pytest.approx(_reference(np.zeros((4, 4)), edges)[1])
 
 
+def test_non_finite_embeddings_are_reported_not_ranked():
+    x = jnp.zeros((4, 2)).at[2, 1].set(jnp.nan)
+    with pytest.raises(ValueError, match="index 2"):
+        closure_reconstruction(x, np.array([[1, 0]]), Euclidean())
+
+
 def test_bad_edges_are_reported():
     with pytest.raises(ValueError, match=r"\[0, 3\)"):
         closure_reconstruction(jnp.zeros((3, 2)), np.array([[0, 5]]), Euclidean())
