@@ -18,6 +18,7 @@ per-step dispatch from Python would dominate at the reference batch size.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import NamedTuple
 
 import jax
@@ -159,7 +160,7 @@ def steps_per_epoch(num_edges: int, batch_size: int) -> int:
 class EpochFn(NamedTuple):
     """The jittable epoch of :func:`make_epoch_fn` and the static sizes it was built for."""
 
-    run: callable
+    run: Callable
     steps_per_epoch: int
     batch_size: int
 

@@ -33,20 +33,13 @@ __all__ = [
 ]
 
 
-def _float(x):
-    x = jnp.asarray(x)
-    if not jnp.issubdtype(x.dtype, jnp.floating):
-        x = x.astype(jnp.result_type(float))
-    return x
-
-
 def proj(x):
     """Identity: every vector is a point.
 
     >>> proj(jnp.array([1.0, 2.0])).tolist()
     [1.0, 2.0]
     """
-    return _float(x)
+    return numerics.as_float(x)
 
 
 def proju(x, u):
@@ -55,7 +48,7 @@ def proju(x, u):
     >>> proju(jnp.zeros(2), jnp.ones(2)).tolist()
     [1.0, 1.0]
     """
-    return _float(u)
+    return numerics.as_float(u)
 
 
 def egrad2rgrad(x, g):
@@ -64,7 +57,7 @@ def egrad2rgrad(x, g):
     >>> egrad2rgrad(jnp.zeros(2), jnp.ones(2)).tolist()
     [1.0, 1.0]
     """
-    return _float(g)
+    return numerics.as_float(g)
 
 
 def inner(x, u, v=None, *, keepdims: bool = False):
@@ -73,8 +66,8 @@ def inner(x, u, v=None, *, keepdims: bool = False):
     >>> float(inner(jnp.zeros(2), jnp.array([3.0, 4.0])))
     25.0
     """
-    u = _float(u)
-    v = u if v is None else _float(v)
+    u = numerics.as_float(u)
+    v = u if v is None else numerics.as_float(v)
     return jnp.sum(u * v, axis=-1, keepdims=keepdims)
 
 
@@ -84,7 +77,7 @@ def norm(x, u, *, keepdims: bool = False):
     >>> float(norm(jnp.zeros(2), jnp.array([3.0, 4.0])))
     5.0
     """
-    return numerics.safe_norm(_float(u), keepdims=keepdims)
+    return numerics.safe_norm(numerics.as_float(u), keepdims=keepdims)
 
 
 def expmap(x, u):
@@ -93,7 +86,7 @@ def expmap(x, u):
     >>> expmap(jnp.ones(2), jnp.ones(2)).tolist()
     [2.0, 2.0]
     """
-    return _float(x) + _float(u)
+    return numerics.as_float(x) + numerics.as_float(u)
 
 
 def logmap(x, y):
@@ -102,7 +95,7 @@ def logmap(x, y):
     >>> logmap(jnp.ones(2), jnp.zeros(2)).tolist()
     [-1.0, -1.0]
     """
-    return _float(y) - _float(x)
+    return numerics.as_float(y) - numerics.as_float(x)
 
 
 def expmap0(u):
@@ -111,7 +104,7 @@ def expmap0(u):
     >>> expmap0(jnp.ones(2)).tolist()
     [1.0, 1.0]
     """
-    return _float(u)
+    return numerics.as_float(u)
 
 
 def logmap0(y):
@@ -120,7 +113,7 @@ def logmap0(y):
     >>> logmap0(jnp.ones(2)).tolist()
     [1.0, 1.0]
     """
-    return _float(y)
+    return numerics.as_float(y)
 
 
 def retr(x, u):
@@ -129,7 +122,7 @@ def retr(x, u):
     >>> retr(jnp.ones(2), jnp.ones(2)).tolist()
     [2.0, 2.0]
     """
-    return _float(x) + _float(u)
+    return numerics.as_float(x) + numerics.as_float(u)
 
 
 def transp(x, y, v):
@@ -138,7 +131,7 @@ def transp(x, y, v):
     >>> transp(jnp.zeros(2), jnp.ones(2), jnp.array([1.0, -1.0])).tolist()
     [1.0, -1.0]
     """
-    return _float(v)
+    return numerics.as_float(v)
 
 
 def dist(x, y, *, keepdims: bool = False):
@@ -147,7 +140,7 @@ def dist(x, y, *, keepdims: bool = False):
     >>> float(dist(jnp.zeros(2), jnp.array([3.0, 4.0])))
     5.0
     """
-    return numerics.safe_norm(_float(x) - _float(y), keepdims=keepdims)
+    return numerics.safe_norm(numerics.as_float(x) - numerics.as_float(y), keepdims=keepdims)
 
 
 def dist0(x, *, keepdims: bool = False):
@@ -156,7 +149,7 @@ def dist0(x, *, keepdims: bool = False):
     >>> float(dist0(jnp.array([3.0, 4.0])))
     5.0
     """
-    return numerics.safe_norm(_float(x), keepdims=keepdims)
+    return numerics.safe_norm(numerics.as_float(x), keepdims=keepdims)
 
 
 def random(key, shape, dtype=jnp.float32, *, std=1.0):

@@ -60,13 +60,6 @@ __all__ = [
 ]
 
 
-def _float(x):
-    x = jnp.asarray(x)
-    if not jnp.issubdtype(x.dtype, jnp.floating):
-        x = x.astype(jnp.result_type(float))
-    return x
-
-
 def _sqnorm(x, keepdims=True):
     return jnp.sum(x * x, axis=-1, keepdims=keepdims)
 
@@ -144,7 +137,7 @@ def minkowski_dot(x, y, *, keepdims: bool = False):
     >>> float(minkowski_dot(jnp.array([1.0, 0.0]), jnp.array([1.0, 0.0])))
     -1.0
     """
-    x, y = _float(x), _float(y)
+    x, y = numerics.as_float(x), numerics.as_float(y)
     spatial = jnp.sum(x[..., 1:] * y[..., 1:], axis=-1, keepdims=keepdims)
     time = x[..., :1] * y[..., :1]
     return spatial - (time if keepdims else time[..., 0])
@@ -163,8 +156,8 @@ def inner(x, u, v=None, *, c=1.0, keepdims: bool = False):
     >>> float(inner(origin((2,)), jnp.array([0.0, 2.0])))
     4.0
     """
-    x, u = _float(x), _float(u)
-    v = u if v is None else _float(v)
+    x, u = numerics.as_float(x), numerics.as_float(u)
+    v = u if v is None else numerics.as_float(v)
     return _tangent_inner(x, u, v, c, keepdims=keepdims)
 
 
@@ -176,7 +169,7 @@ def norm(x, u, *, c=1.0, keepdims: bool = False):
     >>> float(norm(origin((3,)), jnp.array([0.0, 3.0, 4.0])))
     5.0
     """
-    x, u = _float(x), _float(u)
+    x, u = numerics.as_float(x), numerics.as_float(u)
     return numerics.safe_sqrt(_tangent_inner(x, u, u, c, keepdims=keepdims))
 
 
@@ -188,7 +181,7 @@ def proj(x, *, c=1.0):
     >>> proj(jnp.array([5.0, 0.0, 0.0])).tolist()
     [1.0, 0.0, 0.0]
     """
-    x = _float(x)
+    x = numerics.as_float(x)
     return _with_time(x[..., 1:], c)
 
 
@@ -200,7 +193,7 @@ def proju(x, u, *, c=1.0):
     >>> proju(origin((2,)), jnp.array([3.0, 1.0])).tolist()
     [0.0, 1.0]
     """
-    x, u = _float(x), _float(u)
+    x, u = numerics.as_float(x), numerics.as_float(u)
     return u + c * minkowski_dot(x, u, keepdims=True) * x
 
 
@@ -212,7 +205,7 @@ def egrad2rgrad(x, g, *, c=1.0):
     >>> egrad2rgrad(origin((2,)), jnp.array([3.0, 1.0])).tolist()
     [0.0, 1.0]
     """
-    x, g = _float(x), _float(g)
+    x, g = numerics.as_float(x), numerics.as_float(g)
     flipped = jnp.concatenate([-g[..., :1], g[..., 1:]], axis=-1)
     return proju(x, flipped, c=c)
 
@@ -231,7 +224,7 @@ def expmap(x, u, *, c=1.0):
     >>> bool(jnp.allclose(logmap(x, expmap(x, u)), u, atol=1e-6))
     True
     """
-    x, u = _float(x), _float(u)
+    x, u = numerics.as_float(x), numerics.as_float(u)
     sqrt_c = c**0.5
     theta = sqrt_c * norm(x, u, c=c, keepdims=True)
     limit = numerics.max_cosh_arg(theta.dtype)
@@ -255,7 +248,7 @@ def logmap(x, y, *, c=1.0):
     >>> bool(jnp.allclose(logmap(x, x), 0.0))
     True
     """
-    x, y = _float(x), _float(y)
+    x, y = numerics.as_float(x), numerics.as_float(y)
     sqrt_c = c**0.5
     q = _chord2(x, y, c)
     d = _dist_from_chord2(q, c)
@@ -276,7 +269,7 @@ def expmap0(u, *, c=1.0):
     >>> expmap0(jnp.zeros(3)).tolist()
     [1.0, 0.0, 0.0]
     """
-    u = _float(u)
+    u = numerics.as_float(u)
     sqrt_c = c**0.5
     us = u[..., 1:]
     theta = sqrt_c * numerics.safe_norm(us, keepdims=True)
@@ -298,7 +291,7 @@ def logmap0(y, *, c=1.0):
     >>> bool(jnp.allclose(logmap0(expmap0(u)), u, atol=1e-6))
     True
     """
-    y = _float(y)
+    y = numerics.as_float(y)
     ys = y[..., 1:]
     spatial = ys * numerics.arsinhc(c**0.5 * numerics.safe_norm(ys, keepdims=True))
     return jnp.concatenate([jnp.zeros_like(y[..., :1]), spatial], axis=-1)
@@ -329,7 +322,7 @@ def transp(x, y, v, *, c=1.0):
     >>> bool(jnp.allclose(norm(y, transp(x, y, v)), norm(x, v)))
     True
     """
-    x, y, v = _float(x), _float(y), _float(v)
+    x, y, v = numerics.as_float(x), numerics.as_float(y), numerics.as_float(v)
     xs, ys, vs = x[..., 1:], y[..., 1:], v[..., 1:]
     x0 = _time(x, c)
     y0 = _time(y, c)
@@ -356,7 +349,7 @@ def dist(x, y, *, c=1.0, keepdims: bool = False):
     >>> round(float(dist(origin((3,)), y)), 6)
     2.0
     """
-    x, y = _float(x), _float(y)
+    x, y = numerics.as_float(x), numerics.as_float(y)
     return _dist_from_chord2(_chord2(x, y, c, keepdims=keepdims), c)
 
 
@@ -368,7 +361,7 @@ def dist0(x, *, c=1.0, keepdims: bool = False):
     >>> round(float(dist0(expmap0(jnp.array([0.0, 3.0, 4.0])))), 5)
     5.0
     """
-    x = _float(x)
+    x = numerics.as_float(x)
     sqrt_c = c**0.5
     return jnp.arcsinh(sqrt_c * numerics.safe_norm(x[..., 1:], keepdims=keepdims)) / sqrt_c
 
@@ -384,7 +377,7 @@ def to_poincare(x, *, c=1.0):
     >>> to_poincare(origin((3,))).tolist()
     [0.0, 0.0]
     """
-    x = _float(x)
+    x = numerics.as_float(x)
     xs = x[..., 1:]
     return xs / (1.0 + jnp.sqrt(1.0 + c * _sqnorm(xs)))
 
@@ -399,7 +392,7 @@ def from_poincare(p, *, c=1.0):
     >>> from_poincare(jnp.zeros(2)).tolist()
     [1.0, 0.0, 0.0]
     """
-    p = _float(p)
+    p = numerics.as_float(p)
     denom = jnp.maximum(1.0 - c * _sqnorm(p), numerics.min_norm(p.dtype))
     return _with_time(2.0 * p / denom, c)
 

@@ -126,7 +126,8 @@ def _small_arg(dtype) -> float:
     return float(jnp.finfo(dtype).eps) ** 0.25
 
 
-def _as_float_array(x):
+def as_float(x):
+    """``x`` as a JAX array, cast to the default float dtype if it is not floating already (ints, bools)."""
     x = jnp.asarray(x)
     if not jnp.issubdtype(x.dtype, jnp.floating):
         x = x.astype(jnp.result_type(float))
@@ -146,7 +147,7 @@ def safe_norm(x, axis=-1, keepdims: bool = False):
     >>> jax.grad(safe_norm)(jnp.zeros(2)).tolist()
     [0.0, 0.0]
     """
-    x = _as_float_array(x)
+    x = as_float(x)
     sq = jnp.sum(x * x, axis=axis, keepdims=keepdims)
     positive = sq > 0
     return jnp.where(positive, jnp.sqrt(jnp.where(positive, sq, jnp.ones_like(sq))), jnp.zeros_like(sq))
@@ -159,7 +160,7 @@ def safe_sqrt(x):
     >>> float(safe_sqrt(4.0)), float(safe_sqrt(-1.0)), float(jax.grad(safe_sqrt)(0.0))
     (2.0, 0.0, 0.0)
     """
-    x = _as_float_array(x)
+    x = as_float(x)
     positive = x > 0
     return jnp.where(positive, jnp.sqrt(jnp.where(positive, x, jnp.ones_like(x))), jnp.zeros_like(x))
 
@@ -174,7 +175,7 @@ def artanh(x):
     >>> bool(jnp.isfinite(artanh(1.0)))
     True
     """
-    x = _as_float_array(x)
+    x = as_float(x)
     bound = 1.0 - float(jnp.finfo(x.dtype).eps)
     return jnp.arctanh(jnp.clip(x, -bound, bound))
 
@@ -189,7 +190,7 @@ def arcosh(x):
     >>> round(float(arcosh(jnp.cosh(2.0))), 12)
     2.0
     """
-    x = _as_float_array(x)
+    x = as_float(x)
     z = jnp.maximum(x - 1.0, 0.0)
     large = z > 1.0 / float(jnp.finfo(x.dtype).eps) ** 0.5
     z_small = jnp.where(large, jnp.zeros_like(z), z)
@@ -205,13 +206,13 @@ def tanh(x):
     >>> float(tanh(100.0)) == float(jnp.tanh(15.0))
     True
     """
-    x = _as_float_array(x)
+    x = as_float(x)
     return jnp.tanh(jnp.clip(x, -tanh_clip, tanh_clip))
 
 
 def _ratio(x, direct, taylor_coef):
     """``direct(x)/x`` away from 0 and ``1 + taylor_coef·x²`` near 0 (double where)."""
-    x = _as_float_array(x)
+    x = as_float(x)
     small = jnp.abs(x) < _small_arg(x.dtype)
     x_safe = jnp.where(small, jnp.ones_like(x), x)
     return jnp.where(small, 1.0 + taylor_coef * (x * x), direct(x_safe) / x_safe)

@@ -52,13 +52,6 @@ __all__ = [
 ]
 
 
-def _float(x):
-    x = jnp.asarray(x)
-    if not jnp.issubdtype(x.dtype, jnp.floating):
-        x = x.astype(jnp.result_type(float))
-    return x
-
-
 def _sqrt_c(c):
     return c**0.5
 
@@ -93,7 +86,7 @@ def mobius_add(x, y, *, c=1.0):
     >>> bool(jnp.allclose(mobius_add(-x, mobius_add(x, y)), y, atol=1e-6))
     True
     """
-    x, y = _float(x), _float(y)
+    x, y = numerics.as_float(x), numerics.as_float(y)
     return proj(_mobius_add(x, y, c), c=c)
 
 
@@ -106,7 +99,7 @@ def mobius_sub(x, y, *, c=1.0):
     >>> bool(jnp.allclose(mobius_sub(x, x), 0.0))
     True
     """
-    x, y = _float(x), _float(y)
+    x, y = numerics.as_float(x), numerics.as_float(y)
     return mobius_add(x, -y, c=c)
 
 
@@ -123,7 +116,7 @@ def mobius_scalar_mul(r, x, *, c=1.0):
     >>> bool(jnp.allclose(mobius_scalar_mul(2.0, x), mobius_add(x, x), atol=1e-6))
     True
     """
-    x = _float(x)
+    x = numerics.as_float(x)
     r = jnp.asarray(r, dtype=x.dtype)[..., None]
     sqrt_c = _sqrt_c(c)
     scaled_norm = sqrt_c * numerics.safe_norm(x, keepdims=True)
@@ -144,7 +137,7 @@ def mobius_matvec(m, x, *, c=1.0):
     >>> bool(jnp.allclose(mobius_matvec(m, x), x, atol=1e-6))
     True
     """
-    x = _float(x)
+    x = numerics.as_float(x)
     m = jnp.asarray(m, dtype=x.dtype)
     mx = jnp.matmul(m, x[..., None], precision=jax.lax.Precision.HIGHEST)[..., 0]
     sqrt_c = _sqrt_c(c)
@@ -167,7 +160,7 @@ def gyration(a, b, u, *, c=1.0):
     >>> bool(jnp.allclose(mobius_add(a, b), gyration(a, b, mobius_add(b, a)), atol=1e-6))
     True
     """
-    a, b, u = _float(a), _float(b), _float(u)
+    a, b, u = numerics.as_float(a), numerics.as_float(b), numerics.as_float(u)
     k = -c
     a2 = _sqnorm(a)
     b2 = _sqnorm(b)
@@ -190,7 +183,7 @@ def lambda_x(x, *, c=1.0, keepdims: bool = False):
     >>> float(lambda_x(jnp.zeros(3)))
     2.0
     """
-    x = _float(x)
+    x = numerics.as_float(x)
     denom = 1.0 - c * _sqnorm(x, keepdims=keepdims)
     return 2.0 / jnp.maximum(denom, numerics.min_norm(x.dtype))
 
@@ -206,7 +199,7 @@ def proj(x, *, c=1.0):
     >>> round(float(jnp.linalg.norm(x)), 6)
     0.996
     """
-    x = _float(x)
+    x = numerics.as_float(x)
     max_norm = (1.0 - numerics.ball_eps(x.dtype)) / _sqrt_c(c)
     n = jnp.maximum(numerics.safe_norm(x, keepdims=True), numerics.min_norm(x.dtype))
     return jnp.where(n > max_norm, x * (max_norm / n), x)
@@ -220,7 +213,7 @@ def proju(x, u, *, c=1.0):
     >>> proju(jnp.zeros(2), jnp.ones(2)).tolist()
     [1.0, 1.0]
     """
-    return _float(u)
+    return numerics.as_float(u)
 
 
 def egrad2rgrad(x, g, *, c=1.0):
@@ -231,7 +224,7 @@ def egrad2rgrad(x, g, *, c=1.0):
     >>> egrad2rgrad(jnp.zeros(2), jnp.ones(2)).tolist()
     [0.25, 0.25]
     """
-    x, g = _float(x), _float(g)
+    x, g = numerics.as_float(x), numerics.as_float(g)
     factor = (1.0 - c * _sqnorm(x)) ** 2 / 4.0
     return g * factor
 
@@ -244,8 +237,8 @@ def inner(x, u, v=None, *, c=1.0, keepdims: bool = False):
     >>> float(inner(jnp.zeros(2), jnp.array([1.0, 0.0])))
     4.0
     """
-    x, u = _float(x), _float(u)
-    v = u if v is None else _float(v)
+    x, u = numerics.as_float(x), numerics.as_float(u)
+    v = u if v is None else numerics.as_float(v)
     return lambda_x(x, c=c, keepdims=keepdims) ** 2 * _dot(u, v, keepdims=keepdims)
 
 
@@ -257,7 +250,7 @@ def norm(x, u, *, c=1.0, keepdims: bool = False):
     >>> float(norm(jnp.zeros(2), jnp.array([3.0, 4.0])))
     10.0
     """
-    x, u = _float(x), _float(u)
+    x, u = numerics.as_float(x), numerics.as_float(u)
     return lambda_x(x, c=c, keepdims=keepdims) * numerics.safe_norm(u, keepdims=keepdims)
 
 
@@ -272,7 +265,7 @@ def expmap(x, u, *, c=1.0):
     >>> bool(jnp.allclose(logmap(x, expmap(x, u)), u, atol=1e-5))
     True
     """
-    x, u = _float(x), _float(u)
+    x, u = numerics.as_float(x), numerics.as_float(u)
     sqrt_c = _sqrt_c(c)
     half_lam = 0.5 * lambda_x(x, c=c, keepdims=True)
     t = sqrt_c * half_lam * numerics.safe_norm(u, keepdims=True)
@@ -292,7 +285,7 @@ def logmap(x, y, *, c=1.0):
     >>> bool(jnp.allclose(logmap(x, x), 0.0))
     True
     """
-    x, y = _float(x), _float(y)
+    x, y = numerics.as_float(x), numerics.as_float(y)
     w = _mobius_add(-x, y, c)
     lam = lambda_x(x, c=c, keepdims=True)
     return w * ((2.0 / lam) * numerics.artanhc(_sqrt_c(c) * numerics.safe_norm(w, keepdims=True)))
@@ -306,7 +299,7 @@ def expmap0(u, *, c=1.0):
     >>> bool(jnp.allclose(expmap0(jnp.zeros(2)), 0.0))
     True
     """
-    u = _float(u)
+    u = numerics.as_float(u)
     return proj(u * numerics.tanhc(_sqrt_c(c) * numerics.safe_norm(u, keepdims=True)), c=c)
 
 
@@ -319,7 +312,7 @@ def logmap0(y, *, c=1.0):
     >>> bool(jnp.allclose(expmap0(logmap0(y)), y, atol=1e-6))
     True
     """
-    y = _float(y)
+    y = numerics.as_float(y)
     return y * numerics.artanhc(_sqrt_c(c) * numerics.safe_norm(y, keepdims=True))
 
 
@@ -331,7 +324,7 @@ def retr(x, u, *, c=1.0):
     >>> retr(jnp.zeros(2), jnp.array([0.25, 0.0])).tolist()
     [0.25, 0.0]
     """
-    x, u = _float(x), _float(u)
+    x, u = numerics.as_float(x), numerics.as_float(u)
     return proj(x + u, c=c)
 
 
@@ -346,7 +339,7 @@ def transp(x, y, v, *, c=1.0):
     >>> bool(jnp.allclose(norm(y, transp(x, y, v)), norm(x, v)))
     True
     """
-    x, y, v = _float(x), _float(y), _float(v)
+    x, y, v = numerics.as_float(x), numerics.as_float(y), numerics.as_float(v)
     scale = lambda_x(x, c=c, keepdims=True) / lambda_x(y, c=c, keepdims=True)
     return gyration(y, -x, v, c=c) * scale
 
@@ -365,7 +358,7 @@ def dist(x, y, *, c=1.0, keepdims: bool = False):
     >>> round(float(dist(jnp.zeros(2), jnp.array([0.5, 0.0]))), 6) == round(2 * float(jnp.arctanh(0.5)), 6)
     True
     """
-    x, y = _float(x), _float(y)
+    x, y = numerics.as_float(x), numerics.as_float(y)
     sqrt_c = _sqrt_c(c)
     tiny = numerics.min_norm(jnp.result_type(x, y))
     alpha = jnp.maximum(1.0 - c * _sqnorm(x, keepdims=keepdims), tiny)
@@ -382,7 +375,7 @@ def dist0(x, *, c=1.0, keepdims: bool = False):
     >>> round(float(dist0(jnp.array([0.5, 0.0]))), 6) == round(2 * float(jnp.arctanh(0.5)), 6)
     True
     """
-    x = _float(x)
+    x = numerics.as_float(x)
     sqrt_c = _sqrt_c(c)
     return (2.0 / sqrt_c) * numerics.artanh(sqrt_c * numerics.safe_norm(x, keepdims=keepdims))
 
