@@ -90,8 +90,8 @@ def import_experiment(name: str, root: Path = DEFAULT_EXPERIMENTS_ROOT) -> Modul
         module = importlib.import_module(f"experiments.{name}.train")
     else:
         # Another root (tests, private experiments), or a top-level `experiments` that is some other
-        # package (pytest puts tests/ first on sys.path, and tests/experiments/ is a package): load the
-        # root as a package of its own name; relative imports inside the experiment keep working.
+        # package: load the root as a package of its own name; relative imports inside the experiment
+        # keep working.
         package = "_launch_experiments_" + hashlib.sha1(str(root).encode()).hexdigest()[:12]
         if package not in sys.modules:
             spec = importlib.machinery.ModuleSpec(package, None, is_package=True)
