@@ -123,3 +123,34 @@ def test_stop_map_ends_at_the_first_evaluation_over_target_and_stays_stopped(tmp
     final_again, lines = _final(tmp_path)
     assert final_again["epoch"] == 1 and final_again["eval/closure_map"] == final["eval/closure_map"]
     assert not any(m.get("epoch", 0) > 1 for m in lines)
+
+
+def test_resume_after_sigkill_matches_an_uninterrupted_run(tmp_path):
+    """A real kill (SIGKILL) mid-run, then the same command again: the embeddings equal an uninterrupted run's."""
+    import os
+    import signal
+    import time
+
+    flags = ("--config.epochs=16", "--config.ckpt_every=1", "--config.eval_every=0", "--config.log_every=0")
+    whole = tmp_path / "whole"
+    assert _launch(whole, *flags).returncode == 0
+    killed = tmp_path / "killed"
+    cmd = [sys.executable, str(ROOT / "scripts/launch.py"), "--experiment", "poincare_embeddings",
+           "--config", f"{CONFIG}:smoke", "--workdir", str(killed), *flags]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    ckpts = killed / "checkpoints"
+    while time.time() < deadline and proc.poll() is None:
+        steps = [int(p.name) for p in ckpts.iterdir() if p.name.isdigit()] if ckpts.is_dir() else []
+        if steps and max(steps) >= 3:
+            break
+        time.sleep(0.05)
+    if proc.poll() is not None:
+        pytest.fail("the run finished before it could be killed; raise config.epochs in this test")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (killed / "embeddings.npy").exists()
+    resumed = _launch(killed, *flags)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "resuming" in resumed.stdout
+    np.testing.assert_array_equal(np.load(killed / "embeddings.npy"), np.load(whole / "embeddings.npy"))
