@@ -227,10 +227,10 @@ def test_jitted_once_per_shape():
     d_graph = graph_distances(edges, 10)
     distortion(x, d_graph, Euclidean(), block_size=3)
     graph_map(x, edges, Euclidean(), block_size=3)
-    sizes = metrics._distortion_block._cache_size(), metrics._graph_ap_block._cache_size()
+    sizes = metrics._distortion_block._cache_size(), metrics._block_stats._cache_size()
     distortion(x + 1, d_graph, Euclidean(), scale=2.5, block_size=3)
     graph_map(jax.numpy.asarray(x) * 2, edges, Euclidean(), block_size=3)
-    assert (metrics._distortion_block._cache_size(), metrics._graph_ap_block._cache_size()) == sizes
+    assert (metrics._distortion_block._cache_size(), metrics._block_stats._cache_size()) == sizes
 
 
 # --- bad input ------------------------------------------------------------------------------------------------
