@@ -5,8 +5,8 @@ Training objective (NK17, eq. 6), for each closure pair ``(u, v)`` (``u`` a chil
     L(u, v) = -log( exp(-d(u, v)) / Σ_{v' ∈ {v} ∪ N(u)} exp(-d(u, v')) )
 
 ``N(u)`` are ``K`` negatives drawn uniformly from the nodes ``w != u`` with ``(u, w)`` not in the closure
-(as the reference code does: rejected draws are redrawn, a few rounds, and any still invalid are masked out of
-the softmax, so a true neighbour is never used as a negative). During the first ``burnin_epochs`` epochs
+(as the reference code does: rejected draws are redrawn — ``rounds`` draws in all, 2 by default — and any still
+invalid are masked out of the softmax, so a true neighbour is never used as a negative). During the first ``burnin_epochs`` epochs
 negatives are drawn ∝ count(w)^dampening (count = how often ``w`` is an ancestor in the closure) and the
 learning rate is multiplied by ``burnin_lr_mult``. Rows are initialised U(−1e-3, 1e-3) (the paper's init) and
 optimised with row-sparse Riemannian SGD or Adam (:mod:`geomrep.optim.sparse`).
@@ -88,7 +88,7 @@ def is_edge(graph: ClosureGraph, u, w, *, steps: int):
 def sample_negatives(key, graph: ClosureGraph, u, num_negatives: int, *, burnin, rounds: int = 2, steps: int):
     """Draw ``num_negatives`` negatives per source ``u`` (shape (B,)) that are never ``u`` nor a neighbour of ``u``.
 
-    Returns ``(negatives (B, K) int32, valid (B, K) bool)``: draws still invalid after ``rounds`` redraws are
+    Returns ``(negatives (B, K) int32, valid (B, K) bool)``: draws still invalid after ``rounds`` draws (the first and ``rounds − 1`` redraws) are
     flagged ``valid=False`` (the loss masks them). ``burnin`` (a traced bool) switches uniform draws to draws
     ∝ count^dampening.
     """
