@@ -1,9 +1,10 @@
 """geomrep.manifolds (L0): pure ``jax.numpy`` geometry kernels, no flax or optax.
 
 Function modules (the math): :mod:`~geomrep.manifolds.poincare`, :mod:`~geomrep.manifolds.lorentz`,
-:mod:`~geomrep.manifolds.euclidean`, sharing :mod:`~geomrep.manifolds.numerics` (per-dtype eps table and safe
-functions). Frozen values that bind the curvature and serve as static leaves in label pytrees:
-``PoincareBall(c=1.0)``, ``Lorentz(c=1.0)``, ``Euclidean()``.
+:mod:`~geomrep.manifolds.euclidean`, :mod:`~geomrep.manifolds.sphere`, sharing :mod:`~geomrep.manifolds.numerics`
+(per-dtype eps table and safe functions). Frozen values that bind the curvature and serve as static leaves in label pytrees:
+``PoincareBall(c=1.0)``, ``Lorentz(c=1.0)``, ``Euclidean()``, ``Sphere(c=1.0)``, and ``Product(factors, dims)``
+(:mod:`~geomrep.manifolds.product`).
 
 >>> import jax.numpy as jnp
 >>> from geomrep.manifolds import PoincareBall, poincare
@@ -12,16 +13,20 @@ functions). Frozen values that bind the curvature and serve as static leaves in 
 True
 """
 
-from geomrep.manifolds import euclidean, lorentz, numerics, poincare
-from geomrep.manifolds.base import Euclidean, Lorentz, Manifold, PoincareBall
+from geomrep.manifolds import euclidean, lorentz, numerics, poincare, sphere
+from geomrep.manifolds.base import Euclidean, Lorentz, Manifold, PoincareBall, Sphere
+from geomrep.manifolds.product import Product
 
 __all__ = [
     "Euclidean",
     "Lorentz",
     "Manifold",
     "PoincareBall",
+    "Product",
+    "Sphere",
     "euclidean",
     "lorentz",
     "numerics",
     "poincare",
+    "sphere",
 ]

@@ -20,9 +20,9 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import jax.numpy as jnp
 
-from geomrep.manifolds import euclidean, lorentz, poincare
+from geomrep.manifolds import euclidean, lorentz, poincare, sphere
 
-__all__ = ["Manifold", "PoincareBall", "Lorentz", "Euclidean"]
+__all__ = ["Manifold", "PoincareBall", "Lorentz", "Euclidean", "Sphere"]
 
 
 @runtime_checkable
@@ -293,3 +293,89 @@ class Euclidean:
     def to_poincare(self, x):
         """Identity (for plotting code that asks every manifold for ball coordinates)."""
         return jnp.asarray(x)
+
+
+def _validate_sphere_curvature(c: Any) -> float:
+    try:
+        return _validate_curvature("Sphere", c)
+    except ValueError:
+        raise ValueError(
+            f"Sphere: curvature parameter c must be > 0 and finite (the curvature is +c and the radius 1/√c; "
+            f"geoopt's SphereProjection k is +c); got c={float(c)!r}"
+        ) from None
+
+
+@dataclasses.dataclass(frozen=True)
+class Sphere:
+    """The sphere of curvature +c (radius 1/√c) in ℝ^{dim+1}; delegates to :mod:`geomrep.manifolds.sphere`.
+
+    Points of the ``dim``-dimensional sphere have ``dim + 1`` coordinates (``ambient_dim``); the reference point
+    of ``origin``/``expmap0``/``logmap0``/``dist0`` is the north pole e₀/√c. ``to_poincare`` raises
+    NotImplementedError (a sphere has no isometric ball model).
+
+    >>> Sphere(0.5), Sphere().ambient_dim(2)
+    (Sphere(c=0.5), 3)
+    """
+
+    c: float = 1.0
+    name: ClassVar[str] = "sphere"
+    point_ndim: ClassVar[int] = 1
+
+    def __post_init__(self):
+        object.__setattr__(self, "c", _validate_sphere_curvature(self.c))
+
+    def ambient_dim(self, dim: int) -> int:
+        """Number of coordinates of a point of the ``dim``-dimensional sphere: ``dim + 1``."""
+        return int(dim) + 1
+
+    def proj(self, x):
+        return sphere.proj(x, c=self.c)
+
+    def proju(self, x, u):
+        return sphere.proju(x, u, c=self.c)
+
+    def egrad2rgrad(self, x, g):
+        return sphere.egrad2rgrad(x, g, c=self.c)
+
+    def inner(self, x, u, v=None, *, keepdims: bool = False):
+        return sphere.inner(x, u, v, c=self.c, keepdims=keepdims)
+
+    def norm(self, x, u, *, keepdims: bool = False):
+        return sphere.norm(x, u, c=self.c, keepdims=keepdims)
+
+    def expmap(self, x, u):
+        return sphere.expmap(x, u, c=self.c)
+
+    def logmap(self, x, y):
+        return sphere.logmap(x, y, c=self.c)
+
+    def expmap0(self, u):
+        return sphere.expmap0(u, c=self.c)
+
+    def logmap0(self, y):
+        return sphere.logmap0(y, c=self.c)
+
+    def retr(self, x, u):
+        return sphere.retr(x, u, c=self.c)
+
+    def transp(self, x, y, v):
+        return sphere.transp(x, y, v, c=self.c)
+
+    def dist(self, x, y, *, keepdims: bool = False):
+        return sphere.dist(x, y, c=self.c, keepdims=keepdims)
+
+    def dist0(self, x, *, keepdims: bool = False):
+        return sphere.dist0(x, c=self.c, keepdims=keepdims)
+
+    def random(self, key, shape, dtype=jnp.float32, *, std: float = 1.0):
+        return sphere.random(key, shape, dtype, c=self.c, std=std)
+
+    def origin(self, shape, dtype=jnp.float32):
+        return sphere.origin(shape, dtype, c=self.c)
+
+    def to_poincare(self, x):
+        """Not available: a sphere (positive curvature) has no isometric Poincaré-ball (hyperbolic) model."""
+        raise NotImplementedError(
+            "Sphere.to_poincare: a sphere has positive curvature and no isometric Poincaré-ball model; "
+            "plot its ambient coordinates (or a stereographic projection) instead"
+        )
