@@ -187,6 +187,17 @@ def _checked_result(spatial, values, num_positive, num_negative, scale, solver, 
     )
 
 
+def _validated_dim_scale(dim, scale) -> tuple[int, float]:
+    """``(int(dim), float(scale))``, or a ValueError naming the bad one."""
+    dim = int(dim)
+    if dim < 1:
+        raise ValueError(f"dim must be a positive integer; got {dim}")
+    scale = float(scale)
+    if not np.isfinite(scale) or scale <= 0:
+        raise ValueError(f"scale must be a positive finite number; got {scale}")
+    return dim, scale
+
+
 def hmds(distances, dim: int, *, scale: float = 1.0, solver: str = "auto") -> HMDSResult:
     """h-MDS (Sala et al. 2018, h-MDS section; reference code ``hMDS/hmds-simple.jl``).
 
@@ -242,12 +253,7 @@ def hmds(distances, dim: int, *, scale: float = 1.0, solver: str = "auto") -> HM
     """
     d = _validated_distances(distances)
     n = d.shape[0]
-    dim = int(dim)
-    if dim < 1:
-        raise ValueError(f"dim must be a positive integer; got {dim}")
-    scale = float(scale)
-    if not np.isfinite(scale) or scale <= 0:
-        raise ValueError(f"scale must be a positive finite number; got {scale}")
+    dim, scale = _validated_dim_scale(dim, scale)
     if solver == "auto":
         solver = "eigsh" if n >= _EIGSH_MIN_N and dim <= _EIGSH_MAX_DIM_FRACTION * n else "eigh"
     elif solver not in ("eigh", "eigsh"):
@@ -322,12 +328,7 @@ def pga_reduce(points, dim: int, *, scale: float = 1.0) -> HMDSResult:
     if not finite.all():
         i = int(np.argmin(finite))
         raise ValueError(f"points[{i}] is not finite")
-    dim = int(dim)
-    if dim < 1:
-        raise ValueError(f"dim must be a positive integer; got {dim}")
-    scale = float(scale)
-    if not np.isfinite(scale) or scale <= 0:
-        raise ValueError(f"scale must be a positive finite number; got {scale}")
+    dim, scale = _validated_dim_scale(dim, scale)
     spatial_in = x[:, 1:]
     x = np.concatenate([np.sqrt(1.0 + np.einsum("ij,ij->i", spatial_in, spatial_in))[:, None], spatial_in], 1)
     q, r = np.linalg.qr(x)
