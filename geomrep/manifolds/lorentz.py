@@ -60,17 +60,13 @@ __all__ = [
 ]
 
 
-def _sqnorm(x, keepdims=True):
-    return jnp.sum(x * x, axis=-1, keepdims=keepdims)
-
-
 def _time(x, c):
     """x₀ recomputed from the spatial part, √(1/c + ‖x̃‖²), keepdims."""
-    return jnp.sqrt(1.0 / c + _sqnorm(x[..., 1:]))
+    return jnp.sqrt(1.0 / c + numerics.sqnorm(x[..., 1:]))
 
 
 def _with_time(spatial, c):
-    return jnp.concatenate([jnp.sqrt(1.0 / c + _sqnorm(spatial)), spatial], axis=-1)
+    return jnp.concatenate([jnp.sqrt(1.0 / c + numerics.sqnorm(spatial)), spatial], axis=-1)
 
 
 def _chord2(x, y, c, keepdims=True):
@@ -85,15 +81,15 @@ def _chord2(x, y, c, keepdims=True):
     xs, ys = x[..., 1:], y[..., 1:]
     r2 = 1.0 / c
     tiny = numerics.min_norm(jnp.result_type(xs, ys))
-    sx = _sqnorm(xs, keepdims=False)
-    sy = _sqnorm(ys, keepdims=False)
+    sx = numerics.sqnorm(xs, keepdims=False)
+    sy = numerics.sqnorm(ys, keepdims=False)
     a = numerics.safe_sqrt(sx)
     b = numerics.safe_sqrt(sy)
     x0 = jnp.sqrt(r2 + sx)
     y0 = jnp.sqrt(r2 + sy)
     x_hat = xs / jnp.maximum(a, tiny)[..., None]
     y_hat = ys / jnp.maximum(b, tiny)[..., None]
-    angular = a * b * _sqnorm(x_hat - y_hat, keepdims=False)
+    angular = a * b * numerics.sqnorm(x_hat - y_hat, keepdims=False)
     sum0 = x0 + y0
     one_minus_r = (r2 / (x0 + a) + r2 / (y0 + b)) / sum0
     one_plus_r = 1.0 + (a + b) / sum0
@@ -379,7 +375,7 @@ def to_poincare(x, *, c=1.0):
     """
     x = numerics.as_float(x)
     xs = x[..., 1:]
-    return xs / (1.0 + jnp.sqrt(1.0 + c * _sqnorm(xs)))
+    return xs / (1.0 + jnp.sqrt(1.0 + c * numerics.sqnorm(xs)))
 
 
 def from_poincare(p, *, c=1.0):
@@ -393,7 +389,7 @@ def from_poincare(p, *, c=1.0):
     [1.0, 0.0, 0.0]
     """
     p = numerics.as_float(p)
-    denom = jnp.maximum(1.0 - c * _sqnorm(p), numerics.min_norm(p.dtype))
+    denom = jnp.maximum(1.0 - c * numerics.sqnorm(p), numerics.min_norm(p.dtype))
     return _with_time(2.0 * p / denom, c)
 
 

@@ -134,6 +134,16 @@ def as_float(x):
     return x
 
 
+def dot(x, y, keepdims: bool = True):
+    """⟨x, y⟩ over the last axis (kept as a size-1 axis by default, for broadcasting against points)."""
+    return jnp.sum(x * y, axis=-1, keepdims=keepdims)
+
+
+def sqnorm(x, keepdims: bool = True):
+    """‖x‖² over the last axis (kept as a size-1 axis by default)."""
+    return dot(x, x, keepdims=keepdims)
+
+
 def safe_norm(x, axis=-1, keepdims: bool = False):
     """Euclidean norm ‖x‖ along ``axis`` whose gradient is finite (zero) at x = 0.
 

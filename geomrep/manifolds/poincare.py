@@ -56,19 +56,11 @@ def _sqrt_c(c):
     return c**0.5
 
 
-def _sqnorm(x, keepdims=True):
-    return jnp.sum(x * x, axis=-1, keepdims=keepdims)
-
-
-def _dot(x, y, keepdims=True):
-    return jnp.sum(x * y, axis=-1, keepdims=keepdims)
-
-
 def _mobius_add(x, y, c):
     """Möbius addition without the final projection (used inside logmap/dist, where proj would cap lengths)."""
-    x2 = _sqnorm(x)
-    y2 = _sqnorm(y)
-    xy = _dot(x, y)
+    x2 = numerics.sqnorm(x)
+    y2 = numerics.sqnorm(y)
+    xy = numerics.dot(x, y)
     num = (1.0 + 2.0 * c * xy + c * y2) * x + (1.0 - c * x2) * y
     denom = 1.0 + 2.0 * c * xy + (c * c) * x2 * y2
     return num / jnp.maximum(denom, numerics.min_norm(num.dtype))
@@ -162,11 +154,11 @@ def gyration(a, b, u, *, c=1.0):
     """
     a, b, u = numerics.as_float(a), numerics.as_float(b), numerics.as_float(u)
     k = -c
-    a2 = _sqnorm(a)
-    b2 = _sqnorm(b)
-    ab = _dot(a, b)
-    au = _dot(a, u)
-    bu = _dot(b, u)
+    a2 = numerics.sqnorm(a)
+    b2 = numerics.sqnorm(b)
+    ab = numerics.dot(a, b)
+    au = numerics.dot(a, u)
+    bu = numerics.dot(b, u)
     alpha = -(k * k) * au * b2 - k * bu + 2.0 * (k * k) * ab * bu
     beta = -(k * k) * bu * a2 + k * au
     delta = 1.0 - 2.0 * k * ab + (k * k) * a2 * b2
@@ -184,7 +176,7 @@ def lambda_x(x, *, c=1.0, keepdims: bool = False):
     2.0
     """
     x = numerics.as_float(x)
-    denom = 1.0 - c * _sqnorm(x, keepdims=keepdims)
+    denom = 1.0 - c * numerics.sqnorm(x, keepdims=keepdims)
     return 2.0 / jnp.maximum(denom, numerics.min_norm(x.dtype))
 
 
@@ -225,7 +217,7 @@ def egrad2rgrad(x, g, *, c=1.0):
     [0.25, 0.25]
     """
     x, g = numerics.as_float(x), numerics.as_float(g)
-    factor = (1.0 - c * _sqnorm(x)) ** 2 / 4.0
+    factor = (1.0 - c * numerics.sqnorm(x)) ** 2 / 4.0
     return g * factor
 
 
@@ -239,7 +231,7 @@ def inner(x, u, v=None, *, c=1.0, keepdims: bool = False):
     """
     x, u = numerics.as_float(x), numerics.as_float(u)
     v = u if v is None else numerics.as_float(v)
-    return lambda_x(x, c=c, keepdims=keepdims) ** 2 * _dot(u, v, keepdims=keepdims)
+    return lambda_x(x, c=c, keepdims=keepdims) ** 2 * numerics.dot(u, v, keepdims=keepdims)
 
 
 def norm(x, u, *, c=1.0, keepdims: bool = False):
@@ -361,9 +353,9 @@ def dist(x, y, *, c=1.0, keepdims: bool = False):
     x, y = numerics.as_float(x), numerics.as_float(y)
     sqrt_c = _sqrt_c(c)
     tiny = numerics.min_norm(jnp.result_type(x, y))
-    alpha = jnp.maximum(1.0 - c * _sqnorm(x, keepdims=keepdims), tiny)
-    beta = jnp.maximum(1.0 - c * _sqnorm(y, keepdims=keepdims), tiny)
-    ratio = c * _sqnorm(x - y, keepdims=keepdims) / (alpha * beta)
+    alpha = jnp.maximum(1.0 - c * numerics.sqnorm(x, keepdims=keepdims), tiny)
+    beta = jnp.maximum(1.0 - c * numerics.sqnorm(y, keepdims=keepdims), tiny)
+    ratio = c * numerics.sqnorm(x - y, keepdims=keepdims) / (alpha * beta)
     return (2.0 / sqrt_c) * jnp.arcsinh(numerics.safe_sqrt(ratio))
 
 

@@ -55,10 +55,6 @@ def _sqrt_c(c):
     return c**0.5
 
 
-def _dot(x, y, keepdims=True):
-    return jnp.sum(x * y, axis=-1, keepdims=keepdims)
-
-
 def _sinc(t):
     """sin(t)/t, equal to 1 at t = 0, with a two-term Taylor branch near 0 (double where, as in ``numerics``)."""
     small = jnp.abs(t) < float(jnp.finfo(t.dtype).eps) ** 0.25
@@ -95,7 +91,7 @@ def proju(x, u, *, c=1.0):
     [0.0, 3.0]
     """
     x, u = numerics.as_float(x), numerics.as_float(u)
-    return u - c * _dot(x, u) * x
+    return u - c * numerics.dot(x, u) * x
 
 
 def egrad2rgrad(x, g, *, c=1.0):
@@ -119,7 +115,7 @@ def inner(x, u, v=None, *, c=1.0, keepdims: bool = False):
     """
     u = numerics.as_float(u)
     v = u if v is None else numerics.as_float(v)
-    return _dot(u, v, keepdims=keepdims)
+    return numerics.dot(u, v, keepdims=keepdims)
 
 
 def norm(x, u, *, c=1.0, keepdims: bool = False):
@@ -187,7 +183,7 @@ def _fallback_direction(x):
     k = jnp.argmin(jnp.abs(x), axis=-1)
     e = jax.nn.one_hot(k, x.shape[-1], dtype=x.dtype)
     x_hat = x / jnp.maximum(numerics.safe_norm(x, keepdims=True), numerics.min_norm(x.dtype))
-    t = e - _dot(x_hat, e) * x_hat
+    t = e - numerics.dot(x_hat, e) * x_hat
     return t / jnp.maximum(numerics.safe_norm(t, keepdims=True), numerics.min_norm(x.dtype))
 
 
@@ -258,7 +254,7 @@ def transp(x, y, v, *, c=1.0):
     u = logmap(x, y, c=c)
     theta = _sqrt_c(c) * numerics.safe_norm(u, keepdims=True)
     half = _sinc(0.5 * theta)
-    return v - c * _dot(u, v) * (_sinc(theta) * x + (0.5 * half * half) * u)
+    return v - c * numerics.dot(u, v) * (_sinc(theta) * x + (0.5 * half * half) * u)
 
 
 def dist(x, y, *, c=1.0, keepdims: bool = False):
