@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 
 from geomrep.manifolds import Euclidean
@@ -34,5 +35,8 @@ def check_learning_rate(learning_rate):
         raise ValueError(f"learning_rate must be > 0 (or an optax schedule); got {learning_rate!r}")
 
 
-def zeros_like(x):
-    return jnp.zeros_like(x)
+def unzip_tree(params, tree_of_tuples):
+    """Split a tree whose leaves (at the positions of ``params``' leaves) are tuples into a tuple of trees."""
+    treedef = jax.tree.structure(params)
+    columns = zip(*treedef.flatten_up_to(tree_of_tuples), strict=True)
+    return tuple(jax.tree.unflatten(treedef, column) for column in columns)

@@ -8,7 +8,13 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from geomrep.optim._common import check_learning_rate, learning_rate_at, second_moment, second_moment_shape
+from geomrep.optim._common import (
+    check_learning_rate,
+    learning_rate_at,
+    second_moment,
+    second_moment_shape,
+    unzip_tree,
+)
 from geomrep.optim.labels import broadcast_manifolds
 
 
@@ -83,10 +89,7 @@ def radam(
             return u, m.transp(x, x_new, mu).astype(x.dtype), nu.astype(x.dtype), nmax
 
         out = jax.tree.map(step, labels, params, grads, state.mu, state.nu, nu_max)
-        treedef = jax.tree.structure(params)
-        u, mu, nu, nmax = (
-            jax.tree.unflatten(treedef, xs) for xs in zip(*treedef.flatten_up_to(out), strict=True)
-        )
+        u, mu, nu, nmax = unzip_tree(params, out)
         return u, RAdamState(count=count, mu=mu, nu=nu, nu_max=nmax if amsgrad else None)
 
     return optax.GradientTransformation(init_fn, update_fn)

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from geomrep.optim._common import check_learning_rate, learning_rate_at
+from geomrep.optim._common import check_learning_rate, learning_rate_at, unzip_tree
 from geomrep.optim.labels import broadcast_manifolds
 
 
@@ -86,10 +86,7 @@ def rsgd(
             return u, m.transp(x, x_new, buf).astype(x.dtype)
 
         out = jax.tree.map(step, labels, params, r, state.momentum)
-        treedef = jax.tree.structure(params)
-        updates, bufs = (
-            jax.tree.unflatten(treedef, xs) for xs in zip(*treedef.flatten_up_to(out), strict=True)
-        )
+        updates, bufs = unzip_tree(params, out)
         return updates, RSGDState(count=optax.safe_increment(state.count), momentum=bufs)
 
     return optax.GradientTransformation(init_fn, update_fn)
