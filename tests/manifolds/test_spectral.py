@@ -1,0 +1,238 @@
+"""geomrep.manifolds.spectral: values against SciPy, Daleckii–Krein gradients against central differences at
+repeated eigenvalues (X = I, diag(1, 1, 2)) and at random SPD matrices, cancellation-free divided differences."""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import mpmath
+import numpy as np
+import pytest
+import scipy.linalg
+
+from geomrep.manifolds import spectral
+from geomrep.testing import quick_jit
+
+DTYPES = [jnp.float32, jnp.float64]
+
+
+def _spd(rng, n, batch=()):
+    a = rng.normal(size=batch + (n, n))
+    return a @ np.swapaxes(a, -1, -2) / n + 0.5 * np.eye(n)
+
+
+def _frac_power(x, t):
+    w, v = np.linalg.eigh(x)
+    return (v * w**t) @ v.T
+
+
+# name -> (geomrep function of X, reference on one float64 matrix, scalar f for the Loewner check)
+FUNCTIONS = {
+    "logm": (spectral.sym_logm, lambda x: np.real(scipy.linalg.logm(x))),
+    "expm": (spectral.sym_expm, scipy.linalg.expm),
+    "sqrtm": (spectral.sym_sqrtm, lambda x: np.real(scipy.linalg.sqrtm(x))),
+    "invsqrtm": (spectral.sym_invsqrtm, lambda x: np.linalg.inv(np.real(scipy.linalg.sqrtm(x)))),
+    "invm": (spectral.sym_invm, np.linalg.inv),
+    "powm(0.3)": (lambda x: spectral.sym_powm(x, 0.3), lambda x: _frac_power(x, 0.3)),
+    "powm(-1.7)": (lambda x: spectral.sym_powm(x, -1.7), lambda x: _frac_power(x, -1.7)),
+    "funcm(log)": (
+        lambda x: spectral.sym_funcm(x, jnp.log, lambda t: 1.0 / t),
+        lambda x: scipy.linalg.logm(x),
+    ),
+    "funcm(x³)": (lambda x: spectral.sym_funcm(x, lambda t: t**3, lambda t: 3 * t**2), lambda x: x @ x @ x),
+    "clampm(0.7)": (
+        lambda x: spectral.sym_clampm(x, 0.7),
+        lambda x: (lambda w, v: (v * np.maximum(w, 0.7)) @ v.T)(*np.linalg.eigh(x)),
+    ),
+}
+VALUE_TOL = {jnp.float32: 2e-5, jnp.float64: 1e-12}
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+def test_values_match_scipy_batched_jit_and_eager(dtype):
+    rng = np.random.default_rng(0)
+    xs = _spd(rng, 5, (2, 3))
+    x = jnp.asarray(xs, dtype)
+    for name, (fn, ref) in FUNCTIONS.items():
+        got = fn(x)
+        assert got.dtype == dtype and got.shape == (2, 3, 5, 5), name
+        jitted = jax.jit(fn)(x)
+        want = np.stack([np.real(ref(m)) for m in xs.reshape(-1, 5, 5)]).reshape(xs.shape)
+        scale = 1.0 + np.abs(want).max()
+        err = np.abs(np.asarray(got, np.float64) - want).max() / scale
+        assert err < VALUE_TOL[dtype], (name, err)
+        np.testing.assert_allclose(
+            np.asarray(jitted), np.asarray(got), rtol=0, atol=10 * VALUE_TOL[dtype] * scale
+        )
+
+
+def test_sqrtm_invsqrtm_pair_and_clamped_domain():
+    x = jnp.asarray(_spd(np.random.default_rng(1), 4), jnp.float64)
+    s, r = spectral.sym_sqrtm_invsqrtm(x)
+    np.testing.assert_allclose(s @ s, x, atol=1e-13)
+    np.testing.assert_allclose(s @ r, np.eye(4), atol=1e-13)
+    # A singular (PSD) matrix gives large finite values, never NaN/inf.
+    for dtype in DTYPES:
+        z = jnp.diag(jnp.array([0.0, 1.0, -1e-9], dtype))
+        for fn in (
+            spectral.sym_logm,
+            spectral.sym_invsqrtm,
+            spectral.sym_invm,
+            lambda m: spectral.sym_powm(m, -2),
+        ):
+            assert bool(jnp.all(jnp.isfinite(fn(z))))
+
+
+def test_bad_shapes_are_rejected():
+    with pytest.raises(ValueError, match=r"sym_logm: expected symmetric matrices of shape \(\.\.\., n, n\)"):
+        spectral.sym_logm(jnp.ones((3, 2)))
+    with pytest.raises(ValueError, match="sym_powm"):
+        spectral.sym_powm(jnp.ones(3), 2.0)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Gradients: reverse mode against central differences in float64, at degenerate and random spectra.
+
+HARD_POINTS = {
+    "identity": np.eye(3),
+    "diag(1,1,2)": np.diag([1.0, 1.0, 2.0]),
+    "near-degenerate": np.diag([1.0, 1.0 + 1e-9, 2.0]),
+    "random": _spd(np.random.default_rng(2), 3),
+}
+
+
+def _directional_fd(fn, x, cot, direction, h):
+    def f(m):
+        return float(np.sum(cot * np.asarray(fn(jnp.asarray(m)), np.float64)))
+
+    return (f(x + h * direction) - f(x - h * direction)) / (2 * h)
+
+
+@pytest.mark.parametrize("point", list(HARD_POINTS), ids=str)
+def test_gradients_match_central_differences_float64(point):
+    x = HARD_POINTS[point]
+    rng = np.random.default_rng(3)
+    cot = rng.normal(size=(3, 3))
+    direction = rng.normal(size=(3, 3))
+    direction = direction + direction.T
+    for name, (fn, _) in FUNCTIONS.items():
+        g = jax.grad(lambda m, fn=fn: jnp.sum(jnp.asarray(cot) * fn(m)))(jnp.asarray(x))
+        assert bool(jnp.all(jnp.isfinite(g))), (name, point)
+        # The gradient of F(sym X) is symmetric: the rule must not depend on how X's off-diagonal is split.
+        np.testing.assert_allclose(g, g.T, atol=1e-12)
+        got = float(jnp.sum(g * direction))
+        if name.startswith("clampm"):
+            continue  # max(λ, 0.7) has a kink only away from these spectra, but FD across it is meaningless
+        want = _directional_fd(fn, x, cot, direction, 1e-6)
+        assert abs(got - want) <= 1e-7 * (1 + abs(want)), (name, point, got, want)
+
+
+@pytest.mark.parametrize("point", ["identity", "diag(1,1,2)", "random"])
+def test_gradients_float32_are_finite_and_match_float64(point):
+    x = HARD_POINTS[point]
+    cot = np.random.default_rng(4).normal(size=(3, 3))
+    for name, (fn, _) in FUNCTIONS.items():
+        grads = []
+        for dtype in DTYPES:
+            c = jnp.asarray(cot, dtype)
+            g = jax.grad(lambda m, fn=fn, c=c: jnp.sum(c * fn(m)))(jnp.asarray(x, dtype))
+            assert g.dtype == dtype and bool(jnp.all(jnp.isfinite(g))), (name, dtype)
+            grads.append(np.asarray(g, np.float64))
+        err = np.abs(grads[0] - grads[1]).max() / (1 + np.abs(grads[1]).max())
+        assert err < 1e-4, (name, point, err)
+
+
+def test_gradients_batched_and_under_jit():
+    rng = np.random.default_rng(5)
+    x = np.concatenate([np.broadcast_to(np.eye(4), (1, 4, 4)), _spd(rng, 4, (3,))])
+    cot = rng.normal(size=x.shape)
+
+    @functools.partial(quick_jit)
+    def grad_batch(m):
+        return jax.grad(lambda a: jnp.sum(cot * spectral.sym_logm(a)))(m)
+
+    gb = grad_batch(jnp.asarray(x))
+    for i in range(len(x)):
+        gi = jax.grad(lambda a, i=i: jnp.sum(cot[i] * spectral.sym_logm(a)))(jnp.asarray(x[i]))
+        np.testing.assert_allclose(gb[i], gi, atol=1e-12)
+
+
+def test_identity_gradient_is_the_exact_derivative():
+    # d log(I + tE)/dt = E and d exp(tE)/dt = E at t = 0: the Jacobian at I is the identity on symmetric matrices.
+    e = np.random.default_rng(6).normal(size=(4, 4))
+    e = jnp.asarray(e + e.T)
+    for fn in (spectral.sym_logm, spectral.sym_expm, lambda m: 2.0 * spectral.sym_sqrtm(m)):
+        point = jnp.zeros((4, 4)) if fn is spectral.sym_expm else jnp.eye(4)
+        _, tangent = jax.jvp(fn, (point,), (e,))
+        np.testing.assert_allclose(tangent, e, atol=1e-14)
+
+
+def test_powm_gradient_in_the_exponent_batched():
+    rng = np.random.default_rng(7)
+    x = jnp.asarray(_spd(rng, 3, (4,)))
+    t = jnp.asarray([0.5, -1.0, 2.0, 0.0])
+
+    def f(tt):
+        return jnp.sum(spectral.sym_powm(x, tt) ** 2)
+
+    g = jax.grad(f)(t)
+    h = 1e-6
+    for i in range(4):
+        e = jnp.zeros(4).at[i].set(h)
+        fd = (f(t + e) - f(t - e)) / (2 * h)
+        assert abs(float(g[i]) - float(fd)) <= 1e-7 * (1 + abs(float(fd)))
+    # scalar t broadcasts over the batch; X^1 = X, X^0 = I
+    np.testing.assert_allclose(spectral.sym_powm(x, 1.0), x, atol=1e-13)
+    np.testing.assert_allclose(spectral.sym_powm(x, 0.0), np.broadcast_to(np.eye(3), x.shape), atol=1e-14)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Divided differences: exact (to rounding) at every spacing, including the ones where (f(a) − f(b))/(a − b)
+# cancels catastrophically.
+
+mpmath.mp.dps = 50
+
+
+def _mp_divdiff(f, a, b):
+    a, b = mpmath.mpf(a), mpmath.mpf(b)
+    if a == b:
+        return mpmath.diff(f, a)
+    return (f(a) - f(b)) / (a - b)
+
+
+MP = {
+    "log": (spectral.LOG, mpmath.log, ()),
+    "exp": (spectral.EXP, mpmath.exp, ()),
+    "sqrt": (spectral.SQRT, mpmath.sqrt, ()),
+    "invsqrt": (spectral.INVSQRT, lambda x: 1 / mpmath.sqrt(x), ()),
+    "inv": (spectral.INV, lambda x: 1 / x, ()),
+    "pow(0.3)": (spectral.POW, lambda x: x ** mpmath.mpf(0.3), (0.3,)),
+    "pow(-2.5)": (spectral.POW, lambda x: x ** mpmath.mpf(-2.5), (-2.5,)),
+}
+
+
+@pytest.mark.parametrize("name", list(MP))
+def test_divided_differences_are_cancellation_free(name):
+    fun, f_mp, params = MP[name]
+    base = 1.7
+    gaps = [0.0] + [10.0**-k for k in range(1, 16)] + [3.0, 50.0]
+    lam = jnp.asarray([base] + [base + g for g in gaps[1:]], jnp.float64)
+    lam_np = np.asarray(lam)
+    L = np.asarray(spectral.loewner_matrix(lam, fun, *(jnp.asarray(p) for p in params)))
+    for j in range(len(lam_np)):
+        want = float(_mp_divdiff(f_mp, float(lam_np[0]), float(lam_np[j])))
+        assert abs(L[0, j] - want) <= 4e-15 * abs(want), (name, j, L[0, j], want)
+        assert L[0, j] == L[j, 0]
+
+
+def test_generic_divided_difference_accuracy():
+    # sym_funcm's generic rule: ε^{1/3}-switch, ≈ ε^{2/3} relative accuracy at the worst spacing.
+    fun = spectral._generic(jnp.log, lambda t: 1.0 / t)
+    for dtype, tol in ((jnp.float64, 1e-10), (jnp.float32, 2e-5)):
+        gaps = [0.0] + [10.0**-k for k in range(1, 16)]
+        lam = jnp.asarray([1.7] + [1.7 + g for g in gaps[1:]], dtype)
+        L = np.asarray(spectral.loewner_matrix(lam, fun), np.float64)
+        lam64 = np.asarray(lam, np.float64)
+        for j in range(len(lam64)):
+            want = float(_mp_divdiff(mpmath.log, lam64[0], lam64[j]))
+            assert abs(L[0, j] - want) <= tol * abs(want), (dtype, j, L[0, j], want)
