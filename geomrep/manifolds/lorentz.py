@@ -19,9 +19,13 @@ A limit no formula removes: a tangent vector at a point d₀ from the origin has
 for long geodesics from far-out points (e.g. d₀ = 35, ‖u‖ = 70 in float64) its angular part is lost to rounding
 and exp_x(log_x y) misses y; short steps (the optimizer's case) are accurate.
 
-:func:`expmap` clips the tangent norm θ = √c‖u‖_L at ``numerics.max_cosh_arg(dtype)`` (40 for float32, 350 for
-float64) so cosh/sinh never overflow; longer steps are shortened (a point that far out is beyond what the dtype
-resolves anyway).
+Range. Every point a kernel writes lies within √c·d(origin, x) ≤ A = ``numerics.max_cosh_arg(dtype)/2`` (20 for
+float32, 175 for float64): the spatial part is shortened to √c‖x̃‖ ≤ sinh(A) if it would go farther, and
+:func:`expmap` / :func:`expmap0` clip the step θ = √c‖u‖_L at A. So a coordinate never exceeds e^A and a product
+of two (what the distance formulas form) never overflows. Without the cap, an optimizer that keeps pushing
+points outward (Adam on a large closure does: every negative pair pays a little for being closer) walks them to
+x₀ = inf within a few thousand steps, in float64 as in float32; the Poincaré ball has the same cap in the form of
+its projection eps.
 
 References:
     [NK18] M. Nickel, D. Kiela, "Learning Continuous Hierarchies in the Lorentz Model of Hyperbolic Geometry",
@@ -32,6 +36,8 @@ References:
 """
 
 from __future__ import annotations
+
+import math
 
 import jax
 import jax.numpy as jnp
@@ -65,7 +71,16 @@ def _time(x, c):
     return jnp.sqrt(1.0 / c + numerics.sqnorm(x[..., 1:]))
 
 
+def _max_arg(dtype) -> float:
+    """A = max_cosh_arg(dtype)/2: the largest √c·d(origin, x) of a point, and the longest step √c‖u‖_L."""
+    return 0.5 * numerics.max_cosh_arg(dtype)
+
+
 def _with_time(spatial, c):
+    """The point with spatial part ``spatial`` shortened to √c‖x̃‖ ≤ sinh(A) (see Range above), time first."""
+    cap = math.sinh(_max_arg(spatial.dtype)) / c**0.5
+    size = numerics.safe_norm(spatial, keepdims=True)
+    spatial = spatial * jnp.where(size > cap, cap / jnp.where(size > cap, size, 1.0), 1.0)
     return jnp.concatenate([jnp.sqrt(1.0 / c + numerics.sqnorm(spatial)), spatial], axis=-1)
 
 
@@ -211,7 +226,7 @@ def expmap(x, u, *, c=1.0):
 
     u must be tangent at x: only its spatial part is read (as in :func:`inner`, whose cancellation-free norm
     gives θ = √c‖u‖_L). Evaluated with sinhc so it is smooth at u = 0. θ is clipped at
-    ``numerics.max_cosh_arg(dtype)`` (float32: 40, float64: 350); longer vectors are shortened to that length
+    A = ``numerics.max_cosh_arg(dtype)/2`` (float32: 20, float64: 175); longer vectors are shortened to that length
     instead of overflowing.
 
     Shapes: x (..., n+1), u (..., n+1) → (..., n+1).
@@ -223,7 +238,7 @@ def expmap(x, u, *, c=1.0):
     x, u = numerics.as_float(x), numerics.as_float(u)
     sqrt_c = c**0.5
     theta = sqrt_c * norm(x, u, c=c, keepdims=True)
-    limit = numerics.max_cosh_arg(theta.dtype)
+    limit = _max_arg(theta.dtype)
     clipped = theta > limit
     shrink = jnp.where(clipped, limit / jnp.where(clipped, theta, 1.0), 1.0)
     theta = jnp.minimum(theta, limit)
@@ -258,7 +273,7 @@ def expmap0(u, *, c=1.0):
     """Exponential map at the origin o = (1/√c, 0, …, 0): (cosh(√c‖ũ‖)/√c, sinh(√c‖ũ‖) ũ/(√c‖ũ‖)).
 
     The time coordinate of u is ignored (tangent vectors at o have u₀ = 0; this equals expmap(o, proju(o, u))).
-    √c‖ũ‖ is clipped at ``numerics.max_cosh_arg(dtype)`` as in :func:`expmap`.
+    √c‖ũ‖ is clipped at A = ``numerics.max_cosh_arg(dtype)/2`` as in :func:`expmap`.
 
     Shapes: u (..., n+1) → (..., n+1).
 
@@ -269,7 +284,7 @@ def expmap0(u, *, c=1.0):
     sqrt_c = c**0.5
     us = u[..., 1:]
     theta = sqrt_c * numerics.safe_norm(us, keepdims=True)
-    limit = numerics.max_cosh_arg(theta.dtype)
+    limit = _max_arg(theta.dtype)
     clipped = theta > limit
     shrink = jnp.where(clipped, limit / jnp.where(clipped, theta, 1.0), 1.0)
     spatial = us * (numerics.sinhc(jnp.minimum(theta, limit)) * shrink)

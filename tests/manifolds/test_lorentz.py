@@ -82,6 +82,8 @@ def _values(x, y, g, big, c):
         "proj_big": L.proj(big, c=c),
         "huge": huge,
         "huge_dist": L.dist(x, huge, c=c),
+        "huge_dist0": L.dist0(huge, c=c),
+        "x_dist0": L.dist0(x, c=c),
     }
 
 
@@ -165,9 +167,16 @@ def test_exp_log_transport(vals):
 
 def test_expmap_clips_huge_tangent_vectors(vals):
     dtype, c, _, out = vals
-    # Shortened to θ = √c‖u‖_L = max_cosh_arg instead of overflowing.
-    limit = numerics.max_cosh_arg(dtype) / math.sqrt(c)
-    np.testing.assert_allclose(out["huge_dist"], limit, rtol=1e-3)
+    # Shortened to θ = √c‖u‖_L = A = max_cosh_arg/2 instead of overflowing, and the point kept within
+    # distance A/√c of the origin: it lands on that sphere, at least A/√c − d(o, x) from x.
+    limit = 0.5 * numerics.max_cosh_arg(dtype) / math.sqrt(c)
+    assert np.all(np.isfinite(out["huge"]))
+    assert np.all(out["huge_dist0"] <= limit * (1 + 1e-3))
+    assert np.all(out["huge_dist"] <= limit * (1 + 1e-3))
+    assert np.all(out["huge_dist"] >= (limit - out["x_dist0"]) * (1 - 1e-3))
+    inside = out["huge_dist0"] < limit * (1 - 1e-3)  # not moved by the range cap: the step is exactly A/√c
+    assert inside.any()
+    np.testing.assert_allclose(out["huge_dist"][inside], limit, rtol=1e-3)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -319,3 +328,22 @@ def test_random_origin_and_errors():
         eager = fn(pts)
         assert eager.dtype == jnp.float32
         np.testing.assert_allclose(eager, jax.jit(fn)(pts), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+def test_repeated_outward_steps_stay_finite_within_the_range_cap(dtype):
+    """An optimizer that keeps stepping outward (Adam on a big closure) must not walk a point to x0 = inf."""
+    c = 0.5
+    limit = 0.5 * numerics.max_cosh_arg(dtype) / math.sqrt(c)
+    x = L.expmap0(jnp.array([0.0, 1.0, 0.0], dtype), c=c)
+
+    def outward(x, _):
+        u = -L.logmap(x, L.origin(x.shape, x.dtype, c=c), c=c)  # radially outward
+        u = u / L.norm(x, u, c=c) * (0.3 * limit)
+        return L.expmap(x, u, c=c), None
+
+    x, _ = jax.lax.scan(outward, x, None, length=50)
+    assert np.all(np.isfinite(np.asarray(x)))
+    np.testing.assert_allclose(float(L.dist0(x, c=c)), limit, rtol=1e-3)
+    y = L.expmap(x, L.proju(x, jnp.array([0.0, 0.0, 1.0], dtype), c=c), c=c)
+    assert np.isfinite(float(L.dist(x, y, c=c)))
