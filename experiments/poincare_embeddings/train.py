@@ -94,11 +94,17 @@ def train_and_evaluate(config, workdir) -> dict:
     table = pe.init_embeddings(config.seed, n, config.dim, manifold, dtype=dtype, scale=config.init_scale)
     state = TrainState(step=jnp.zeros([], jnp.int32), params=table, opt_state=tx.init(table), key=key)
 
+    undirected_edges = np.unique(np.concatenate([data.edges, data.edges[:, ::-1]]), axis=0)
+
     def evaluate(table):
-        result = closure_reconstruction(
-            table, data.edges, manifold, block_size=config.eval_block_size or None
-        )
-        return {"eval/closure_mean_rank": result.mean_rank, "eval/closure_map": result.map}
+        block = config.eval_block_size or None
+        result = closure_reconstruction(table, data.edges, manifold, block_size=block)
+        evals = {"eval/closure_mean_rank": result.mean_rank, "eval/closure_map": result.map}
+        if config.eval_undirected:
+            result = closure_reconstruction(table, undirected_edges, manifold, block_size=block)
+            evals["eval/closure_mean_rank_undirected"] = result.mean_rank
+            evals["eval/closure_map_undirected"] = result.map
+        return evals
 
     max_ball_norm = jax.jit(lambda t: jnp.max(jnp.linalg.norm(manifold.to_poincare(t), axis=-1)))
 

@@ -43,6 +43,7 @@ def get_config(arg: str = "mammals") -> ml_collections.ConfigDict:
     c.burnin_dampening = 0.75
     c.init_scale = 1e-3
     c.eval_every = 0
+    c.eval_undirected = True
     c.stop_map = 0.0
     c.ckpt_every = 50
     c.log_every = 5
