@@ -91,6 +91,8 @@ class Group:
         permutations: for ``symmetric``/``alternating``, int64 (order, n) with row a the one-line form of
             element a (``σ(0), …, σ(n−1)``); else None.
         identity: index of the identity element e.
+        generators: indices of a generating set (found greedily, elements of large order first; empty for the
+            trivial group).
         inverses: int64 (order,), ``table[a, inverses[a]] == identity``.
         element_orders: int64 (order,), the smallest k ≥ 1 with a^k = e.
         conjugacy_classes: tuple of sorted int64 arrays of element indices; the identity's class {e} is first,
@@ -104,6 +106,7 @@ class Group:
     construction: tuple = ()
     permutations: np.ndarray | None = None
     identity: int = dataclasses.field(init=False)
+    generators: tuple[int, ...] = dataclasses.field(init=False)
     inverses: np.ndarray = dataclasses.field(init=False)
     element_orders: np.ndarray = dataclasses.field(init=False)
     conjugacy_classes: tuple[np.ndarray, ...] = dataclasses.field(init=False)
@@ -129,7 +132,7 @@ class Group:
         identity = _find_identity(table, labels)
         inverses = _find_inverses(table, identity, labels)
         orders = _element_orders(table, identity)
-        _check_associative(table, identity, labels, orders)
+        generators = _check_associative(table, identity, labels, orders)
         classes, class_index = _conjugacy_classes(table, inverses, identity)
         classes = sorted(classes, key=lambda c: (c[0] != identity, int(orders[c[0]]), len(c), int(c[0])))
         class_index = np.empty(table.shape[0], dtype=np.int64)
@@ -143,6 +146,7 @@ class Group:
         if self.permutations is not None:
             set_("permutations", _frozen(np.asarray(self.permutations, dtype=np.int64)))
         set_("identity", int(identity))
+        set_("generators", generators)
         set_("inverses", _frozen(inverses))
         set_("element_orders", _frozen(orders))
         set_("conjugacy_classes", tuple(_frozen(c) for c in classes))
@@ -258,12 +262,12 @@ def _generated(table: np.ndarray, generators: list[int], identity: int) -> np.nd
         mask = new
 
 
-def _check_associative(table: np.ndarray, identity: int, labels, orders: np.ndarray) -> None:
+def _check_associative(table: np.ndarray, identity: int, labels, orders: np.ndarray) -> tuple[int, ...]:
     """Light's test: (x∘y)∘g = x∘(y∘g) for all x, y and every g of a generating set.
 
     The elements g satisfying it for all x, y contain e and are closed under ∘ (if g, h do, then
     (xy)(gh) = ((xy)g)h = (x(yg))h = x((yg)h) = x(y(gh))), so checking generators suffices: O(order² · #gens)
-    instead of O(order³).
+    instead of O(order³). Returns the generating set.
     """
     # Greedy generating set; elements of large order first keep it short (S_7: 2 instead of 7).
     generators: list[int] = []
@@ -284,6 +288,7 @@ def _check_associative(table: np.ndarray, identity: int, labels, orders: np.ndar
                 axiom="associativity",
                 elements=(x, y, g),
             )
+    return tuple(generators)
 
 
 def _conjugacy_classes(table: np.ndarray, inverses: np.ndarray, identity: int):
