@@ -1,0 +1,235 @@
+"""The networks of the algebraic-task papers: pure forward functions on parameter dicts, and thin NNX modules.
+
+Three families, each a dict of arrays (the functional core every trainer and analysis uses) and a
+``flax.nnx`` module that holds the same dict as ``nnx.Param`` attributes:
+
+- **Quadratic net** (MEOZK p4-3, groups and ``Z_p``): ``f(a, b)_c = sum_i (u_i[a] + v_i[b])^2 w_i[c]``, no biases,
+  homogeneous of degree ν = 3. Params ``{"u": [n, m], "v": [n, m], "w": [m, n]}``: column ``i`` of ``u``/``v`` and
+  row ``i`` of ``w`` are neuron ``i``'s weights ``ω_i = (u_i, v_i, w_i)``.
+- **Power net** (MEOZK p4-5, ``(n, k)``-parity): ``f(x) = sum_i (u_i · x)^k w_i`` with ``w_i ∈ R^2``, homogeneous of
+  degree ν = k + 1. Params ``{"u": [n, m], "w": [m, 2]}``.
+- **CCN MLP** (Chughtai et al. 2023, ``OneLayerMLP``): ``logits = ReLU(E_a[a] W_1 + E_b[b] W_2) W_U`` where
+  ``W = [W_1; W_2]`` is the ``[2E, H]`` hidden layer on the concatenated embeddings, no biases, homogeneous of
+  degree 3. Params ``{"embed_a": [n, E], "embed_b": [n, E], "hidden": [2E, H], "unembed": [H, n]}``.
+
+``architecture(params)`` names the family of a dict from its keys; :func:`population_logits` evaluates any of
+them on a task's whole population.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from flax import nnx
+
+from geomrep.algebra.tasks import PairTask, ParityTask
+
+Params = Mapping[str, jax.Array]
+
+_KEYS = {
+    "quadratic": frozenset({"u", "v", "w"}),
+    "power": frozenset({"u", "w"}),
+    "mlp": frozenset({"embed_a", "embed_b", "hidden", "unembed"}),
+}
+
+
+def architecture(params: Any) -> str:
+    """``"quadratic"``, ``"power"`` or ``"mlp"`` from the keys of a parameter dict (or an NNX module of this file)."""
+    params = as_params(params)
+    keys = frozenset(params)
+    for name, want in _KEYS.items():
+        if keys == want:
+            return name
+    raise ValueError(
+        f"unknown parameter dict with keys {sorted(keys)}; expected one of "
+        + ", ".join(f"{name}: {sorted(want)}" for name, want in _KEYS.items())
+    )
+
+
+def as_params(model_or_params: Any) -> dict[str, jax.Array]:
+    """The plain ``{name: array}`` dict of an NNX module of this file, or the dict itself."""
+    if isinstance(model_or_params, nnx.Module):
+        return nnx.to_pure_dict(nnx.state(model_or_params, nnx.Param))
+    if isinstance(model_or_params, Mapping):
+        return dict(model_or_params)
+    raise TypeError(f"expected a parameter dict or an nnx.Module, got {type(model_or_params).__name__}")
+
+
+def quadratic_logits(params: Params, a: jax.Array, b: jax.Array, *, precision=None) -> jax.Array:
+    """``f(a, b) = (u[a] + v[b])^2 @ w``: logits ``[N, n_out]`` for int pairs ``a, b`` of shape ``[N]`` (MEOZK p4-3)."""
+    h = params["u"][a] + params["v"][b]
+    return jnp.matmul(h * h, params["w"], precision=precision)
+
+
+def quadratic_logits_table(params: Params, *, precision=None) -> jax.Array:
+    """The quadratic net on all ``n²`` pairs in row-major order, ``[n², n_out]``, without gathers.
+
+    ``h[a, b] = u[a] + v[b]`` is a broadcast sum, so the backward pass is two reductions instead of scatters:
+    the fast path for full-batch training.
+    """
+    u, v, w = params["u"], params["v"], params["w"]
+    h = u[:, None, :] + v[None, :, :]
+    n = u.shape[0]
+    return jnp.matmul((h * h).reshape(n * v.shape[0], -1), w, precision=precision)
+
+
+def power_logits(params: Params, x: jax.Array, k: int, *, precision=None) -> jax.Array:
+    """``f(x) = (x @ u)^k @ w``: logits ``[N, 2]`` for ``x`` of shape ``[N, n]`` (MEOZK p4-5)."""
+    z = jnp.matmul(x, params["u"], precision=precision)
+    return jnp.matmul(z**k, params["w"], precision=precision)
+
+
+def mlp_preactivations_table(params: Params, *, precision=None) -> tuple[jax.Array, jax.Array]:
+    """``(E_a W_1, E_b W_2)``, each ``[n, H]``: the hidden pre-activation of ``(a, b)`` is their row sum."""
+    e = params["embed_a"].shape[1]
+    hidden = params["hidden"]
+    pa = jnp.matmul(params["embed_a"], hidden[:e], precision=precision)
+    pb = jnp.matmul(params["embed_b"], hidden[e:], precision=precision)
+    return pa, pb
+
+
+def mlp_hidden(params: Params, a: jax.Array, b: jax.Array, *, precision=None) -> jax.Array:
+    """Post-ReLU hidden activations ``[N, H]`` of the CCN MLP for pairs ``a, b``."""
+    pa, pb = mlp_preactivations_table(params, precision=precision)
+    return jax.nn.relu(pa[a] + pb[b])
+
+
+def mlp_logits(params: Params, a: jax.Array, b: jax.Array, *, precision=None) -> jax.Array:
+    """``ReLU(concat(E_a[a], E_b[b]) @ W) @ W_U``, ``[N, n]`` (CCN ``OneLayerMLP``, no biases)."""
+    return jnp.matmul(mlp_hidden(params, a, b, precision=precision), params["unembed"], precision=precision)
+
+
+def pair_logits(params: Params, a: jax.Array, b: jax.Array, *, precision=None) -> jax.Array:
+    """Logits of a quadratic net or CCN MLP on the pairs ``(a[i], b[i])``."""
+    kind = architecture(params)
+    if kind == "quadratic":
+        return quadratic_logits(params, a, b, precision=precision)
+    if kind == "mlp":
+        return mlp_logits(params, a, b, precision=precision)
+    raise ValueError(f"a {kind} net takes ±1 vectors, not pairs; use power_logits")
+
+
+def population_logits(params: Any, task: PairTask | ParityTask, *, precision=None) -> jax.Array:
+    """Logits ``[N, C]`` on the task's whole population, in the task's example order."""
+    params = as_params(params)
+    kind = architecture(params)
+    if isinstance(task, ParityTask):
+        if kind != "power":
+            raise ValueError(f"{task.name} needs a power net (keys u, w), got a {kind} net")
+        x = jnp.asarray(task.inputs, dtype=params["u"].dtype)
+        return power_logits(params, x, task.k, precision=precision)
+    if kind == "power":
+        raise ValueError(f"{task.name} takes pairs; a power net (keys u, w) is for sparse parity")
+    n = task.num_symbols
+    first = params["u"] if kind == "quadratic" else params["embed_a"]
+    if first.shape[0] != n:
+        raise ValueError(
+            f"{task.name} has {n} symbols but the {kind} net's input layer has {first.shape[0]} rows"
+        )
+    if kind == "quadratic":
+        return quadratic_logits_table(params, precision=precision)
+    pa, pb = mlp_preactivations_table(params, precision=precision)
+    h = jax.nn.relu(pa[:, None, :] + pb[None, :, :]).reshape(n * n, -1)
+    return jnp.matmul(h, params["unembed"], precision=precision)
+
+
+def _normal(rngs: nnx.Rngs, shape: tuple[int, ...], std: float, dtype) -> jax.Array:
+    return std * jax.random.normal(rngs.params(), shape, dtype)
+
+
+def _check_sizes(**sizes: int) -> None:
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name}={value!r} must be an integer >= 1")
+
+
+class QuadraticNet(nnx.Module):
+    """MEOZK's one-hidden-layer net with ``x²`` activation for ``Z_p`` and groups (see the module docstring).
+
+    Init: every entry ``N(0, init_scale² / n)`` (notes C6: ``N(0, 1/n)`` converges under lr doubling).
+
+    Example:
+      >>> net = QuadraticNet(5, 8, param_dtype=jnp.float32, rngs=nnx.Rngs(0))
+      >>> net(jnp.array([1, 2]), jnp.array([3, 4])).shape
+      (2, 5)
+    """
+
+    def __init__(
+        self,
+        num_symbols: int,
+        width: int,
+        *,
+        num_classes: int | None = None,
+        init_scale: float = 1.0,
+        param_dtype: Any,
+        rngs: nnx.Rngs,
+    ):
+        num_classes = num_symbols if num_classes is None else num_classes
+        _check_sizes(num_symbols=num_symbols, width=width, num_classes=num_classes)
+        std = init_scale / num_symbols**0.5
+        self.u = nnx.Param(_normal(rngs, (num_symbols, width), std, param_dtype))
+        self.v = nnx.Param(_normal(rngs, (num_symbols, width), std, param_dtype))
+        self.w = nnx.Param(_normal(rngs, (width, num_classes), std, param_dtype))
+
+    def __call__(self, a: jax.Array, b: jax.Array) -> jax.Array:
+        return quadratic_logits(as_params(self), a, b)
+
+
+class PowerNet(nnx.Module):
+    """MEOZK's ``x^k`` net for ``(n, k)``-sparse parity: ``f(x) = sum_i (u_i · x)^k w_i``, ``w_i ∈ R^2``.
+
+    Init: every entry ``N(0, init_scale² / n)``.
+    """
+
+    def __init__(
+        self, n: int, k: int, width: int, *, init_scale: float = 1.0, param_dtype: Any, rngs: nnx.Rngs
+    ):
+        _check_sizes(n=n, k=k, width=width)
+        self.k = k
+        std = init_scale / n**0.5
+        self.u = nnx.Param(_normal(rngs, (n, width), std, param_dtype))
+        self.w = nnx.Param(_normal(rngs, (width, 2), std, param_dtype))
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return power_logits(as_params(self), x, self.k)
+
+
+class OneLayerMLP(nnx.Module):
+    """Chughtai et al.'s ``OneLayerMLP``: untied embeddings, concat, ``[2E, H]`` hidden ReLU layer, unembed; no biases.
+
+    Init (CCN ``models.py``): ``randn / sqrt(fan_in)`` with fan-in ``n`` for the embeddings, ``2E`` for the
+    hidden layer and ``H`` for the unembedding. CCN use E = 256, H = 128.
+    """
+
+    def __init__(
+        self,
+        num_symbols: int,
+        *,
+        embed_dim: int = 256,
+        hidden_dim: int = 128,
+        num_classes: int | None = None,
+        param_dtype: Any,
+        rngs: nnx.Rngs,
+    ):
+        num_classes = num_symbols if num_classes is None else num_classes
+        _check_sizes(
+            num_symbols=num_symbols, embed_dim=embed_dim, hidden_dim=hidden_dim, num_classes=num_classes
+        )
+        n, e, h = num_symbols, embed_dim, hidden_dim
+        self.embed_a = nnx.Param(_normal(rngs, (n, e), n**-0.5, param_dtype))
+        self.embed_b = nnx.Param(_normal(rngs, (n, e), n**-0.5, param_dtype))
+        self.hidden = nnx.Param(_normal(rngs, (2 * e, h), (2 * e) ** -0.5, param_dtype))
+        self.unembed = nnx.Param(_normal(rngs, (h, num_classes), h**-0.5, param_dtype))
+
+    def __call__(self, a: jax.Array, b: jax.Array) -> jax.Array:
+        return mlp_logits(as_params(self), a, b)
+
+
+def load_params(model: nnx.Module, params: Params) -> None:
+    """Writes a parameter dict (e.g. the result of a training loop) back into ``model``'s ``nnx.Param`` s."""
+    state = nnx.state(model, nnx.Param)
+    nnx.replace_by_pure_dict(state, dict(params))
+    nnx.update(model, state)
