@@ -2,14 +2,33 @@
 
 ``closure_reconstruction`` is the evaluation of Nickel & Kiela (2017), as the reference code computes it
 (``hype/graph.py``): on the *training* transitive closure, directed (each node ``u`` is linked to its ancestors).
-It ranks graph closure neighbours; Sala et al.'s MAP, which ranks distance-1 graph neighbours, is a different
-metric with a different name.
+It ranks graph closure neighbours; Sala et al.'s MAP (:func:`graph_map`), which ranks distance-1 graph
+neighbours, is a different metric with a different name.
+
+**Distance sources.** Every metric reads distances one block of rows at a time, never an n × n matrix unless
+it was given one. The embedded distances (the first argument) come from one of
+
+- ``embeddings`` (n, D) together with ``manifold=`` a manifold value: ``manifold.dist`` on (block, n) tiles,
+  fused with the metric in one jitted kernel;
+- an (n, n) array-like (numpy, ``np.memmap``, jax) with ``manifold=None``: its rows are read by slicing
+  (e.g. the HDD distance matrix);
+- a callable ``dist_rows(rows) -> (len(rows), n)`` with ``manifold=None``: ``rows`` is an ascending int64 array
+  of distinct node ids, row i of the result the distances from node ``rows[i]`` to every node (e.g. the exact
+  distances of the combinatorial construction). It runs on the host between kernel calls, so it may use
+  anything. n is read from an attribute ``num_nodes`` when it has one, else from the width of its rows.
+
+The true distances of :func:`distortion` come from a matrix or a callable too (:func:`graph_distance_rows` gives
+BFS rows of a graph too large for its n × n matrix). Exact over all source rows by default; ``sample=k`` uses k
+source rows drawn uniformly without replacement (``numpy.random.default_rng(seed)``), and the result says so.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import NamedTuple
+import os
+import warnings
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -17,9 +36,14 @@ import numpy as np
 import scipy.sparse
 import scipy.sparse.csgraph
 
-# (block × nodes) distances evaluated per device call: bounds memory and keeps each call large enough to
-# amortise dispatch.
-_ELEMENTS_PER_BLOCK = 1 << 21  # ~25 rows of the 82k-node noun closure: cache-friendly
+# (block × nodes) distances per device call. Large enough to amortise dispatch, small enough that a block's few
+# (block, n) temporaries stay in cache-sized pieces; measured by scripts/benchmarks/closure_eval_speed.py.
+_ELEMENTS_PER_BLOCK = 1 << 21
+# Bytes of live temporaries per (block, n) element in the kernels (distances, graph rows, search positions and
+# their float64 copies): the block size is capped so that they take at most half the free memory.
+_BYTES_PER_ELEMENT = 48
+
+RowDistances = Callable[[np.ndarray], Any]  # rows (b,) int64 -> (b, n) distances
 
 
 class Reconstruction(NamedTuple):
@@ -27,8 +51,207 @@ class Reconstruction(NamedTuple):
 
     mean_rank: float  # mean over all (u, v) closure pairs of rank(u, v)
     map: float  # mean over sources u (nodes with ≥ 1 neighbour) of AP(u)
-    num_sources: int
+    num_sources: int  # sources evaluated (all nodes with a neighbour, or the sample)
     num_pairs: int
+    sampled: bool = False  # True when num_sources is a uniform sample of the sources
+
+
+class GraphReconstruction(NamedTuple):
+    """Result of :func:`graph_reconstruction`."""
+
+    map: float  # Sala et al.'s graph MAP: mean over sources a of AP(a) over the graph neighbours N_a
+    mean_rank: float  # mean over (a, b ∈ N_a) of 1 + #{w ∉ N_a, w ≠ a : d(a, w) < d(a, b)}
+    num_sources: int  # sources evaluated (every node with a neighbour, or the sample)
+    sampled: bool  # True when num_sources is a uniform sample of the nodes with a neighbour
+
+
+class Distortion(NamedTuple):
+    """Result of :func:`distortion`."""
+
+    average: float  # (1/n) Σ_i mean over the valid j of |d_emb(i, j)/scale − d_G(i, j)| / d_G(i, j)
+    worst_case: float  # max(d/d_G) · max(d_G/d) over valid pairs, d = d_emb/scale; nan if there are none
+    skipped_pairs: int  # ordered pairs (i, j), i ≠ j, left out because d_G or d_emb is 0, inf or nan
+    num_sources: int = 0  # rows i averaged over: n when exact, the sample size otherwise
+    sampled: bool = False  # True when the rows are a uniform sample (then worst_case is a lower bound)
+
+
+# --- distance sources ---------------------------------------------------------------------------------------------
+
+
+class _Source(NamedTuple):
+    """Where a metric reads distances: points of a manifold, or host rows of a matrix / a row function."""
+
+    num_nodes: int
+    manifold: Any = None  # with ``points``: distances computed inside the kernels
+    points: jax.Array | None = None
+    read: Callable[[np.ndarray], Any] | None = None  # rows -> (len(rows), n), host side
+    name: str = "distances"
+
+
+def _finite_embeddings(embeddings) -> jax.Array:
+    embeddings = jnp.asarray(embeddings)
+    if embeddings.ndim != 2:
+        raise ValueError(f"embeddings must be an (n, D) array of points; got shape {embeddings.shape}")
+    finite = np.asarray(jnp.all(jnp.isfinite(embeddings), axis=-1))
+    if not finite.all():
+        bad = np.flatnonzero(~finite)
+        raise ValueError(f"embeddings hold non-finite values in {len(bad)} rows, the first at index {bad[0]}")
+    return embeddings
+
+
+def _matrix_rows(matrix):
+    def read(rows):
+        if len(rows) and rows[-1] - rows[0] == len(rows) - 1:  # consecutive: a slice (fast on a memmap)
+            return matrix[int(rows[0]) : int(rows[-1]) + 1]
+        return matrix[rows]
+
+    return read
+
+
+def _as_source(value, manifold, name: str, num_nodes: int | None = None) -> _Source:
+    """Normalise embeddings + manifold, an (n, n) matrix or a row function into a :class:`_Source`."""
+    if manifold is not None:
+        points = _finite_embeddings(value)
+        return _Source(points.shape[0], manifold=manifold, points=points, name=name)
+    if callable(value) and not hasattr(value, "shape"):
+        n = getattr(value, "num_nodes", None)
+        if n is None:
+            n = num_nodes
+        if n is None:  # learn n from one row
+            n = np.shape(value(np.zeros(1, np.int64)))[-1]
+        return _Source(int(n), read=value, name=name)
+    if not hasattr(value, "shape"):
+        value = np.asarray(value)
+    shape = tuple(value.shape)
+    if len(shape) != 2 or shape[0] != shape[1] or shape[0] == 0:
+        raise ValueError(
+            f"{name} must be a non-empty square (n, n) distance matrix, a row function dist_rows(rows) -> "
+            f"(len(rows), n), or embeddings with manifold=; got shape {shape}"
+        )
+    return _Source(shape[0], read=_matrix_rows(value), name=name)
+
+
+def _read_rows(source: _Source, rows: np.ndarray, *, check: bool) -> np.ndarray:
+    """Rows ``rows`` of a host source as a (len(rows), n) float array; with ``check``, non-finite or negative
+    off-diagonal entries are a ValueError naming the first bad (row, column)."""
+    block = np.asarray(source.read(rows))
+    if block.shape != (len(rows), source.num_nodes):
+        raise ValueError(
+            f"{source.name}: rows {rows[0]}..{rows[-1]} came back with shape {block.shape}, expected "
+            f"({len(rows)}, {source.num_nodes})"
+        )
+    if not np.issubdtype(block.dtype, np.floating):
+        block = block.astype(np.float64)
+    if check:
+        bad = ~np.isfinite(block) | (block < 0)
+        bad[np.arange(len(rows)), rows] = False
+        if bad.any():
+            i, j = np.unravel_index(int(np.argmax(bad)), bad.shape)
+            raise ValueError(
+                f"{source.name}[{rows[i]}, {j}] = {block[i, j]}: distances must be finite and >= 0 off the diagonal"
+            )
+    return block
+
+
+def _free_memory_bytes() -> int | None:
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _block_rows(rows: int, num_nodes: int, block_size: int | None) -> int:
+    """Rows per kernel call: the given ``block_size`` or ~2M elements, capped so a block's temporaries fit in half
+    the free memory (a too-large request is reduced with a warning rather than exhausting memory)."""
+    if block_size is not None and (isinstance(block_size, bool) or int(block_size) < 1):
+        raise ValueError(f"block_size must be a positive integer; got {block_size}")
+    wanted = int(block_size) if block_size is not None else max(1, _ELEMENTS_PER_BLOCK // num_nodes)
+    free = _free_memory_bytes()
+    if free is not None:
+        fits = max(1, free // 2 // (_BYTES_PER_ELEMENT * num_nodes))
+        if wanted > fits:
+            if block_size is not None:
+                warnings.warn(
+                    f"block_size={block_size} needs ~{_BYTES_PER_ELEMENT * wanted * num_nodes / 2**30:.1f} GiB but "
+                    f"{free / 2**30:.1f} GiB are free: using block_size={fits}",
+                    stacklevel=3,
+                )
+            wanted = fits
+    return max(1, min(wanted, rows))
+
+
+def _sample_rows(candidates: np.ndarray, sample: int | None, seed: int) -> tuple[np.ndarray, bool]:
+    """All candidates, or ``sample`` of them drawn uniformly without replacement (sorted); and whether sampled."""
+    if sample is None:
+        return candidates, False
+    if isinstance(sample, bool) or int(sample) < 1:
+        raise ValueError(f"sample must be a positive number of source nodes or None (all); got {sample}")
+    if int(sample) >= len(candidates):
+        return candidates, False
+    chosen = np.random.default_rng(seed).choice(len(candidates), size=int(sample), replace=False)
+    return candidates[np.sort(chosen)], True
+
+
+def graph_distance_rows(edges, num_nodes: int) -> RowDistances:
+    """A row function of unweighted shortest-path lengths: ``dist_rows(rows)`` = rows of :func:`graph_distances`.
+
+    Each call runs a BFS from every node in ``rows`` (``scipy.sparse.csgraph.shortest_path(..., indices=rows)``),
+    O(len(rows) · m) time and O(len(rows) · n) memory, so :func:`distortion` works on graphs whose n × n matrix
+    does not fit (WordNet, n = 74,374: 44 GB). The function carries ``num_nodes``.
+
+    >>> rows = graph_distance_rows(np.array([[0, 1], [1, 2]]), 3)
+    >>> rows(np.array([0, 2]))
+    array([[0., 1., 2.],
+           [2., 1., 0.]])
+    """
+    num_nodes = int(num_nodes)
+    if num_nodes < 1:
+        raise ValueError(f"num_nodes must be positive; got {num_nodes}")
+    pairs = _undirected_edges(edges, num_nodes)
+    adjacency = scipy.sparse.csr_matrix(
+        (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(num_nodes, num_nodes)
+    )
+
+    def dist_rows(rows):
+        rows = np.asarray(rows, dtype=np.int64)
+        return scipy.sparse.csgraph.shortest_path(
+            adjacency, directed=False, unweighted=True, indices=rows
+        ).astype(np.float64)
+
+    dist_rows.num_nodes = num_nodes
+    return dist_rows
+
+
+def nearest_neighbour_edges(distances, *, block_size: int | None = None) -> np.ndarray:
+    """The nearest-neighbour pairs of a distance matrix: (i, j) with d(i, j) = min_{k ≠ i} d(i, k), ties all kept.
+
+    For a distance matrix given without a graph, these pairs play the graph's neighbours in :func:`graph_map`
+    with ``directed=True`` (N_a = a's own nearest neighbours; a matrix then ranks itself with MAP 1). For the
+    shortest-path matrix of a graph they are exactly its edges, in both directions. ``distances`` is an (n, n) array-like or a row function (see the module docstring), read one
+    block of rows at a time; non-finite or negative off-diagonal entries are an error naming the entry.
+
+    >>> d = np.array([[0, 1, 3], [1, 0, 2], [3, 2, 0]])
+    >>> nearest_neighbour_edges(d)
+    array([[0, 1],
+           [1, 0],
+           [2, 1]])
+    """
+    source = _as_source(distances, None, "distances")
+    n = source.num_nodes
+    if n < 2:
+        raise ValueError(f"nearest neighbours need at least 2 points; got n = {n}")
+    block = _block_rows(n, n, block_size)
+    found = []
+    for start in range(0, n, block):
+        rows = np.arange(start, min(start + block, n))
+        d = _read_rows(source, rows, check=True).astype(np.float64)
+        d[np.arange(len(rows)), rows] = np.inf
+        i, j = np.nonzero(d == d.min(axis=1, keepdims=True))
+        found.append(np.stack([rows[i], j], axis=1))
+    return np.concatenate(found).astype(np.int64)
+
+
+# --- ranking kernel (closure MAP and graph MAP) -------------------------------------------------------------------
 
 
 def _positives_table(edges: np.ndarray, num_nodes: int):
@@ -44,39 +267,54 @@ def _positives_table(edges: np.ndarray, num_nodes: int):
     return sources.astype(np.int32), table
 
 
-@functools.partial(jax.jit, static_argnums=0)
-def _block_stats(manifold, embeddings, sources, positives):
-    """Sum of ranks, number of pairs, and sum of AP over one block of sources (padded sources are -1).
+def _rank_stats(d, sources, positives):
+    """Sum of ranks, number of pairs, sum of AP and number of non-finite distances over one block of sources.
 
-    Per source row, the neighbours' distances are sorted into thresholds t_0 ≤ … ≤ t_{P−1} (padding = +inf).
-    Every node w is placed among the thresholds by a binary search (O(n log P), not O(n P)): with
-    k_right(w) = #{j : t_j ≤ d_w} and k_left(w) = #{j : t_j < d_w},
+    ``d`` (b, n) holds the distances from each source (padded sources are -1) to every node. Per row, the
+    neighbours' distances sorted are the thresholds t_0 ≤ … ≤ t_{P−1} (padding +inf). With s_j the largest float
+    below t_j, d_w < t_j ⟺ d_w ≤ s_j, so both counts
 
-        #{w : d_w < t_j} = #{w : k_right(w) ≤ j},     #{w : d_w ≤ t_j} = #{w : k_left(w) ≤ j},
+        #{w : d_w ≤ t_j}   and   #{w : d_w < t_j} = #{w : d_w ≤ s_j}
 
-    i.e. prefix sums of two histograms over 0..P. Subtracting the neighbours counted there gives the ranks
-    among non-neighbours and the precisions at each neighbour, ties grouped. The node itself sits at +inf.
-    Jitted once per (manifold, shapes): repeated evaluations during training reuse the compiled kernel.
+    are prefix counts over the merged sorted thresholds T = sort(t ∪ s) (length L, a power of two padded with
+    +inf): each node w is placed at k(w) = #{m : T_m < d_w} by a branchless binary search of log₂ L steps (one
+    gather from the block's flat threshold table each), and #{w : d_w ≤ T_m} = #{w : k(w) ≤ m} is the cumulative
+    histogram of k. That is O(n log P) per row with no sort over n. Subtracting the neighbours counted there gives
+    the ranks among non-neighbours and the precisions at each neighbour, ties grouped. The node itself sits at +inf.
     """
-    num_nodes = embeddings.shape[0]
+    num_nodes = d.shape[1]
+    num_rows, width = positives.shape
     valid_src = sources >= 0
     src = jnp.where(valid_src, sources, 0)
-    d = manifold.dist(embeddings[src][:, None, :], embeddings[None, :, :])  # (b, n)
+    rows = jnp.arange(num_rows)
     non_finite = jnp.sum(~jnp.isfinite(d) & valid_src[:, None])
-    rows = jnp.arange(src.shape[0])
     d = d.at[rows, src].set(jnp.inf)  # the node itself is never a candidate
     pos_valid = (positives < num_nodes) & valid_src[:, None]
     d_pos = jnp.take_along_axis(d, jnp.minimum(positives, num_nodes - 1), axis=1)  # (b, P)
     t = jnp.sort(jnp.where(pos_valid, d_pos, jnp.inf), axis=1)  # valid thresholds first, padding last
-    width = t.shape[1]
+    # s_j: d_w < t_j ⟺ d_w ≤ s_j. XLA on CPU treats subnormals as 0 in comparisons, so below the smallest normal
+    # number every value compares as 0 and the float below 0 is taken to be −tiny (a subnormal would read as 0).
+    tiny = jnp.finfo(t.dtype).tiny
+    t = jnp.where(jnp.abs(t) < tiny, 0.0, t).astype(t.dtype)
+    below = jnp.where(t == 0, -tiny, jnp.nextafter(t, jnp.array(-jnp.inf, t.dtype))).astype(t.dtype)
+    length = 1 << (2 * width).bit_length()  # a power of two > 2P: at least one +inf pad, so k(w) ≤ L − 1
+    merged = jnp.sort(jnp.concatenate([t, below], axis=1), axis=1)
+    merged = jnp.pad(merged, ((0, 0), (0, length - 2 * width)), constant_values=jnp.inf)
+    flat = merged.reshape(-1)
+    offset = (rows * length)[:, None]
+    k = jnp.zeros(d.shape, jnp.int32)
+    step = length // 2
+    while step:  # k(w) = #{m : T_m < d_w}
+        k = k + jnp.where(flat[offset + k + (step - 1)] < d, step, 0)
+        step //= 2
+    hist = jnp.bincount((offset + k).reshape(-1), length=num_rows * length).reshape(num_rows, length)
+    at_most = jnp.cumsum(hist, axis=1)  # [m] = #{w ≠ u : d_w ≤ T_m}
 
-    def prefix_counts(side):
-        k = jax.vmap(lambda tr, dr: jnp.searchsorted(tr, dr, side=side))(t, d)  # (b, n) in [0, P]
-        hist = jnp.zeros((t.shape[0], width + 1), jnp.int32).at[rows[:, None], k].add(1)
-        return jnp.cumsum(hist, axis=1)[:, :width]  # [j] = #{w : k(w) ≤ j}
+    def position(values):
+        return jax.vmap(lambda row, v: jnp.searchsorted(row, v, side="left"))(merged, values)
 
-    all_lt = prefix_counts("right")  # #{w != u : d_w < t_j}
-    all_le = prefix_counts("left")  # #{w != u : d_w ≤ t_j}
+    all_le = jnp.take_along_axis(at_most, position(t), axis=1)  # #{w ≠ u : d_w ≤ t_j}
+    all_lt = jnp.take_along_axis(at_most, position(below), axis=1)  # #{w ≠ u : d_w < t_j}
     pos_lt = jax.vmap(lambda tr: jnp.searchsorted(tr, tr, side="left"))(t)  # neighbours strictly closer
     pos_le = jax.vmap(lambda tr: jnp.searchsorted(tr, tr, side="right"))(t)  # neighbours not farther
     n_pos = jnp.sum(pos_valid, axis=1)
@@ -88,7 +326,76 @@ def _block_stats(manifold, embeddings, sources, positives):
     return rank_sum, jnp.sum(n_pos), jnp.sum(jnp.where(valid_src, ap, 0.0)), non_finite
 
 
-def closure_reconstruction(embeddings, edges, manifold, *, block_size: int | None = None) -> Reconstruction:
+@functools.partial(jax.jit, static_argnums=0)
+def _block_stats(manifold, embeddings, sources, positives):
+    """:func:`_rank_stats` with the block's distances computed from the embeddings in the same kernel.
+
+    Jitted once per (manifold, shapes): repeated evaluations during training reuse the compiled kernel.
+    """
+    src = jnp.where(sources >= 0, sources, 0)
+    d = manifold.dist(embeddings[src][:, None, :], embeddings[None, :, :])  # (b, n)
+    return _rank_stats(d, sources, positives)
+
+
+_rank_stats_jit = jax.jit(_rank_stats)
+
+
+def _ranking(source: _Source, edges: np.ndarray, *, block_size, sample, seed):
+    """(rank_sum, pairs, ap_sum, num_sources, sampled) over the sources of the directed ``edges``.
+
+    Sources are grouped by their number of neighbours (the table's width rounded up to a power of two), so a few
+    hubs (WordNet's 404 children) do not pad every row of the threshold table.
+    """
+    num_nodes = source.num_nodes
+    sources, positives = _positives_table(edges, num_nodes)
+    chosen, sampled = _sample_rows(np.arange(len(sources)), sample, seed)
+    sources, positives = sources[chosen], positives[chosen]
+    degree = np.sum(positives < num_nodes, axis=1)
+    bucket = 1 << np.ceil(np.log2(degree)).astype(np.int64)
+    if len(sources) * num_nodes <= _ELEMENTS_PER_BLOCK:  # one call's worth: one kernel, no per-width compiles
+        bucket[:] = bucket.max()
+    rank_sum = ap_sum = 0.0
+    pairs = non_finite = 0
+    for width in np.unique(bucket):
+        members = np.flatnonzero(bucket == width)
+        block = _block_rows(len(members), num_nodes, block_size)
+        pad = (-len(members)) % block
+        group_sources = np.concatenate([sources[members], np.full(pad, -1, np.int32)])
+        table = np.full((len(members) + pad, width), num_nodes, np.int32)
+        table[: len(members), : min(width, positives.shape[1])] = positives[members, :width]
+        for start in range(0, len(group_sources), block):
+            src = group_sources[start : start + block]
+            pos = table[start : start + block]
+            if source.points is not None:
+                r, p, a, bad = _block_stats(source.manifold, source.points, src, pos)
+            else:
+                ids = src[src >= 0].astype(np.int64)
+                order = np.argsort(ids)
+                rows = _read_rows(source, ids[order], check=False)
+                d = np.zeros((block, num_nodes), rows.dtype)
+                d[order] = rows
+                r, p, a, bad = _rank_stats_jit(d, src, pos)
+            rank_sum += float(r)
+            pairs += int(p)
+            ap_sum += float(a)
+            non_finite += int(bad)
+    if non_finite:
+        what = (
+            f"are the embeddings points of {source.manifold!r}?" if source.points is not None else source.name
+        )
+        raise ValueError(f"{non_finite} embedded distances are not finite: {what}")
+    return rank_sum, pairs, ap_sum, len(sources), sampled
+
+
+def closure_reconstruction(
+    embeddings,
+    edges,
+    manifold,
+    *,
+    block_size: int | None = None,
+    sample: int | None = None,
+    seed: int = 0,
+) -> Reconstruction:
     """Mean rank and MAP of a transitive closure reconstructed from embeddings (Nickel & Kiela 2017, §4.1).
 
     For each node ``u`` with neighbours ``N(u) = {v : (u, v) in edges}`` (its ancestors, for a child→ancestor
@@ -103,49 +410,33 @@ def closure_reconstruction(embeddings, edges, manifold, *, block_size: int | Non
     O(n² log P) (P = largest number of neighbours), so an 82k-node closure evaluates without 82k² memory.
 
     Args:
-      embeddings: (n, D) points of ``manifold`` (any dtype; distances are computed in that dtype).
+      embeddings: (n, D) points of ``manifold`` (any dtype; distances are computed in that dtype); or, with
+        ``manifold=None``, an (n, n) distance matrix or a row function (see the module docstring).
       edges: (m, 2) integer array of directed pairs (u, v).
-      manifold: a manifold value with ``dist(x, y)``.
-      block_size: sources per device call (default: sized to keep ~3e7 comparisons per call).
+      manifold: a manifold value with ``dist(x, y)``, or None for precomputed distances.
+      block_size: sources per device call (default: ~2M distances per call, capped by free memory).
+      sample: None for every source (exact), or a number of sources drawn uniformly (NK17's ``-sample``).
+      seed: seed of the sample.
 
     Returns:
-      :class:`Reconstruction` with ``mean_rank``, ``map``, ``num_sources``, ``num_pairs``.
+      :class:`Reconstruction` with ``mean_rank``, ``map``, ``num_sources``, ``num_pairs``, ``sampled``.
     """
-    embeddings = jnp.asarray(embeddings)
-    num_nodes = embeddings.shape[0]
+    source = _as_source(embeddings, manifold, "distances")
+    num_nodes = source.num_nodes
     edges = np.asarray(edges)
     if edges.ndim != 2 or edges.shape[1] != 2 or len(edges) == 0:
         raise ValueError(f"edges must be a non-empty (m, 2) integer array; got shape {edges.shape}")
     if edges.min() < 0 or edges.max() >= num_nodes:
         raise ValueError(f"edge ids must lie in [0, {num_nodes}); got range [{edges.min()}, {edges.max()}]")
-    finite = np.asarray(jnp.all(jnp.isfinite(embeddings), axis=-1))
-    if not finite.all():
-        bad = np.flatnonzero(~finite)
-        raise ValueError(f"embeddings hold non-finite values in {len(bad)} rows, the first at index {bad[0]}")
-    sources, positives = _positives_table(edges, num_nodes)
-    width = positives.shape[1]
-    if block_size is None:
-        block_size = max(1, min(len(sources), _ELEMENTS_PER_BLOCK // num_nodes))
-    pad = (-len(sources)) % block_size
-    sources = np.concatenate([sources, np.full(pad, -1, np.int32)])
-    positives = np.concatenate([positives, np.full((pad, width), num_nodes, np.int32)])
-    rank_sum = ap_sum = 0.0
-    pairs = non_finite = 0
-    for start in range(0, len(sources), block_size):
-        r, n, a, bad = _block_stats(
-            manifold, embeddings, sources[start : start + block_size], positives[start : start + block_size]
-        )
-        rank_sum += float(r)
-        pairs += int(n)
-        ap_sum += float(a)
-        non_finite += int(bad)
-    if non_finite:
-        raise ValueError(
-            f"{non_finite} embedded distances are not finite: are the embeddings points of {manifold!r}?"
-        )
-    num_sources = len(sources) - pad
+    rank_sum, pairs, ap_sum, num_sources, sampled = _ranking(
+        source, edges, block_size=block_size, sample=sample, seed=seed
+    )
     return Reconstruction(
-        mean_rank=rank_sum / pairs, map=ap_sum / num_sources, num_sources=num_sources, num_pairs=pairs
+        mean_rank=rank_sum / pairs,
+        map=ap_sum / num_sources,
+        num_sources=num_sources,
+        num_pairs=pairs,
+        sampled=sampled,
     )
 
 
@@ -156,16 +447,9 @@ def closure_reconstruction(embeddings, edges, manifold, *, block_size: int | Non
 # node. Unlike ``closure_reconstruction`` above they never see the direction of an edge.
 
 
-class Distortion(NamedTuple):
-    """Result of :func:`distortion`."""
-
-    average: float  # (1/n) Σ_i mean over the valid j of |d_emb(i, j)/scale − d_G(i, j)| / d_G(i, j)
-    worst_case: float  # max(d/d_G) · max(d_G/d) over valid pairs, d = d_emb/scale; nan if there are none
-    skipped_pairs: int  # ordered pairs (i, j), i ≠ j, left out because d_G or d_emb is 0, inf or nan
-
-
-def _undirected_edges(edges, num_nodes: int) -> np.ndarray:
-    """Validated (m, 2) int64 edges listed in both directions, self-loops and duplicates dropped, sorted."""
+def _undirected_edges(edges, num_nodes: int, *, directed: bool = False) -> np.ndarray:
+    """Validated (m, 2) int64 edges listed in both directions (as given if ``directed``), self-loops and
+    duplicates dropped, sorted."""
     edges = np.asarray(edges)
     if edges.ndim != 2 or edges.shape[1] != 2 or len(edges) == 0:
         raise ValueError(f"edges must be a non-empty (m, 2) integer array; got shape {edges.shape}")
@@ -176,26 +460,7 @@ def _undirected_edges(edges, num_nodes: int) -> np.ndarray:
     if edges.min() < 0 or edges.max() >= num_nodes:
         raise ValueError(f"edge ids must lie in [0, {num_nodes}); got range [{edges.min()}, {edges.max()}]")
     edges = edges[edges[:, 0] != edges[:, 1]]
-    return np.unique(np.concatenate([edges, edges[:, ::-1]]), axis=0)
-
-
-def _finite_embeddings(embeddings) -> jax.Array:
-    embeddings = jnp.asarray(embeddings)
-    if embeddings.ndim != 2:
-        raise ValueError(f"embeddings must be an (n, D) array of points; got shape {embeddings.shape}")
-    finite = np.asarray(jnp.all(jnp.isfinite(embeddings), axis=-1))
-    if not finite.all():
-        bad = np.flatnonzero(~finite)
-        raise ValueError(f"embeddings hold non-finite values in {len(bad)} rows, the first at index {bad[0]}")
-    return embeddings
-
-
-def _default_block(rows: int, num_nodes: int, block_size: int | None) -> int:
-    if block_size is None:
-        return max(1, min(rows, _ELEMENTS_PER_BLOCK // num_nodes))
-    if int(block_size) < 1:
-        raise ValueError(f"block_size must be a positive integer; got {block_size}")
-    return int(block_size)
+    return np.unique(edges if directed else np.concatenate([edges, edges[:, ::-1]]), axis=0)
 
 
 def graph_distances(edges, num_nodes: int) -> np.ndarray:
@@ -206,8 +471,8 @@ def graph_distances(edges, num_nodes: int) -> np.ndarray:
     Computed by ``scipy.sparse.csgraph.shortest_path`` (BFS from every node, O(n·m) time).
 
     This is the dense (n, n) matrix, 8n² bytes: fine for the SDGR18 graphs up to Gr-QC (4,158 nodes, 138 MB) and
-    not for WordNet (74,374 nodes, 44 GB). :func:`distortion` reads it one block of rows at a time, so a
-    ``np.memmap`` of it works there.
+    not for WordNet (74,374 nodes, 44 GB); :func:`graph_distance_rows` gives its rows on demand instead.
+    :func:`distortion` reads either one block of rows at a time, so a ``np.memmap`` of it works too.
 
     Args:
       edges: (m, 2) integer array of pairs (u, v), both ids in [0, num_nodes).
@@ -225,40 +490,56 @@ def graph_distances(edges, num_nodes: int) -> np.ndarray:
     num_nodes = int(num_nodes)
     if num_nodes < 1:
         raise ValueError(f"num_nodes must be positive; got {num_nodes}")
-    pairs = _undirected_edges(edges, num_nodes)
-    adjacency = scipy.sparse.csr_matrix(
-        (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(num_nodes, num_nodes)
-    )
-    return scipy.sparse.csgraph.shortest_path(adjacency, directed=False, unweighted=True).astype(np.float64)
+    return graph_distance_rows(edges, num_nodes)(np.arange(num_nodes))
 
 
-@functools.partial(jax.jit, static_argnums=0)
-def _distortion_block(manifold, embeddings, rows, graph_rows, scale):
-    """Over one block of rows (padded rows are -1): the sum of per-row mean relative errors, the number of valid
-    pairs, the largest expansion d_emb/d_G, the largest contraction d_G/d_emb, and the number of negative d_G.
-
-    Jitted once per (manifold, shapes); ``scale`` is traced, so changing it does not recompile.
-    """
-    num_nodes = embeddings.shape[0]
+def _distortion_stats(d, rows, graph_rows):
+    """Over one block of rows (padded rows are -1) of embedded distances ``d`` (already divided by the scale):
+    the sum of per-row mean relative errors, the number of valid pairs, the largest expansion d_emb/d_G, the
+    largest contraction d_G/d_emb, and the number of negative d_G."""
+    num_nodes = d.shape[1]
     valid_row = rows >= 0
     src = jnp.where(valid_row, rows, 0)
-    d = manifold.dist(embeddings[src][:, None, :], embeddings[None, :, :]) / scale  # (b, n)
     g = graph_rows.astype(d.dtype)
     pair = valid_row[:, None] & (jnp.arange(num_nodes)[None, :] != src[:, None])  # the diagonal never counts
     # the reference skips a pair when either distance is 0, inf or nan ("bad" entries)
     valid = pair & jnp.isfinite(d) & (d != 0) & jnp.isfinite(g) & (g > 0)
     safe_d, safe_g = jnp.where(valid, d, 1), jnp.where(valid, g, 1)
-    relative = jnp.where(valid, jnp.abs(safe_d - safe_g) / safe_g, 0)
+    ratio = safe_d / safe_g
+    relative = jnp.where(valid, jnp.abs(ratio - 1), 0)  # |d − d_G|/d_G
     good = jnp.sum(valid, axis=1)
     row_mean = jnp.sum(relative, axis=1) / jnp.maximum(good, 1)  # a row with no valid pair adds 0, as there
-    expansion = jnp.max(jnp.where(valid, safe_d / safe_g, 0))
-    contraction = jnp.max(jnp.where(valid, safe_g / safe_d, 0))
+    expansion = jnp.max(jnp.where(valid, ratio, 0))
+    contraction = jnp.max(jnp.where(valid, 1 / ratio, 0))
     negative = jnp.sum(pair & (g < 0))
     return jnp.sum(row_mean), jnp.sum(good), expansion, contraction, negative
 
 
+@functools.partial(jax.jit, static_argnums=0)
+def _distortion_block(manifold, embeddings, rows, graph_rows, scale):
+    """:func:`_distortion_stats` with the block's distances computed from the embeddings in the same kernel.
+
+    Jitted once per (manifold, shapes); ``scale`` is traced, so changing it does not recompile.
+    """
+    src = jnp.where(rows >= 0, rows, 0)
+    d = manifold.dist(embeddings[src][:, None, :], embeddings[None, :, :]) / scale  # (b, n)
+    return _distortion_stats(d, rows, graph_rows)
+
+
+@jax.jit
+def _distortion_rows_block(d, rows, graph_rows, scale):
+    return _distortion_stats(d / scale, rows, graph_rows)
+
+
 def distortion(
-    embeddings, graph_dist, manifold, *, scale: float = 1.0, block_size: int | None = None
+    embeddings,
+    graph_dist,
+    manifold=None,
+    *,
+    scale: float = 1.0,
+    block_size: int | None = None,
+    sample: int | None = None,
+    seed: int = 0,
 ) -> Distortion:
     """Average and worst-case distortion of an embedded graph (Sala et al. 2018; ``utils/distortions.py``).
 
@@ -275,16 +556,25 @@ def distortion(
     The reference computes the ratios only where d_emb is finite and non-zero and d_G ≠ 0; it does not test
     d_G for inf (its |d − inf|/inf is nan), which this function skips instead.
 
-    Computed on device in blocks of rows: each call holds a (block, n) distance matrix and reads the matching
-    rows of ``graph_dist``, never an n × n embedded-distance matrix.
+    With ``sample=k`` the sums run over k rows i drawn uniformly without replacement (each row still over all n
+    columns): ``average`` is then an unbiased estimate, ``worst_case`` a lower bound, ``skipped_pairs`` counts
+    the sampled rows' pairs, and ``num_sources = k``, ``sampled = True``.
+
+    Computed in blocks of rows: each call holds a (block, n) distance matrix and reads the matching rows of
+    ``graph_dist``, never an n × n matrix unless one was given.
 
     Args:
-      embeddings: (n, D) points of ``manifold`` (distances are computed in their dtype).
-      graph_dist: (n, n) graph distances d_G (e.g. :func:`graph_distances`); anything whose row slices
-        ``graph_dist[a:b]`` give arrays (numpy, ``np.memmap``, jax) works. Negative entries are an error.
-      manifold: a manifold value with ``dist(x, y)``.
+      embeddings: (n, D) points of ``manifold`` (distances are computed in their dtype); or, with
+        ``manifold=None``, the embedded distances as an (n, n) matrix or a row function ``dist_rows(rows)``
+        (module docstring): they must be finite and ≥ 0 off the diagonal.
+      graph_dist: (n, n) graph distances d_G (e.g. :func:`graph_distances`; anything whose row slices give
+        arrays, such as ``np.memmap``), or a row function (e.g. :func:`graph_distance_rows`). Negative entries
+        are an error.
+      manifold: a manifold value with ``dist(x, y)``, or None for precomputed embedded distances.
       scale: the embedding's scale τ (combinatorial) or t (h-MDS): embedded distances are divided by it.
-      block_size: rows per device call (default: sized to keep ~3e7 distances per call).
+      block_size: rows per call (default: ~2M distances per call, capped by free memory).
+      sample: None for every row (exact), or a number of rows drawn uniformly.
+      seed: seed of the sample.
 
     Returns:
       :class:`Distortion` of Python numbers.
@@ -292,46 +582,64 @@ def distortion(
     >>> from geomrep.manifolds import Euclidean
     >>> path = graph_distances(np.array([[0, 1], [1, 2]]), 3)
     >>> distortion(jnp.array([[0.0], [2.0], [4.0]]), path, Euclidean(), scale=2.0)
-    Distortion(average=0.0, worst_case=1.0, skipped_pairs=0)
+    Distortion(average=0.0, worst_case=1.0, skipped_pairs=0, num_sources=3, sampled=False)
+    >>> distortion(2 * path, path, scale=2.0).average  # a precomputed matrix of embedded distances
+    0.0
     """
-    embeddings = _finite_embeddings(embeddings)
-    num_nodes = embeddings.shape[0]
-    if not hasattr(graph_dist, "shape"):
+    embedded = _as_source(
+        embeddings, manifold, "embedded distances", num_nodes=getattr(graph_dist, "num_nodes", None)
+    )
+    num_nodes = embedded.num_nodes
+    if not callable(graph_dist) and not hasattr(graph_dist, "shape"):
         graph_dist = np.asarray(graph_dist)
-    if tuple(graph_dist.shape) != (num_nodes, num_nodes):
+    if hasattr(graph_dist, "shape") and tuple(graph_dist.shape) != (num_nodes, num_nodes):
         raise ValueError(
             f"graph_dist must be ({num_nodes}, {num_nodes}) for {num_nodes} embeddings; got {tuple(graph_dist.shape)}"
         )
+    graph = _as_source(graph_dist, None, "graph_dist", num_nodes=num_nodes)
+    if graph.num_nodes != num_nodes:
+        raise ValueError(f"graph_dist has {graph.num_nodes} nodes but the embedding has {num_nodes}")
     scale = float(scale)
     if not np.isfinite(scale) or scale <= 0:
         raise ValueError(f"scale must be a positive finite number; got {scale}")
-    block_size = _default_block(num_nodes, num_nodes, block_size)
+    rows_used, sampled = _sample_rows(np.arange(num_nodes), sample, seed)
+    block = _block_rows(len(rows_used), num_nodes, block_size)
     mean_sum = 0.0
     good = negative = 0
     expansion = contraction = 0.0
-    for start in range(0, num_nodes, block_size):
-        stop = min(start + block_size, num_nodes)
-        rows = np.full(block_size, -1, np.int32)
-        rows[: stop - start] = np.arange(start, stop)
-        chunk = np.asarray(graph_dist[start:stop])
-        graph_rows = np.zeros((block_size, num_nodes), chunk.dtype)
-        graph_rows[: stop - start] = chunk
-        m, g, e, c, neg = _distortion_block(manifold, embeddings, rows, graph_rows, scale)
+    for start in range(0, len(rows_used), block):
+        ids = rows_used[start : start + block]
+        rows = np.full(block, -1, np.int32)
+        rows[: len(ids)] = ids
+        chunk = _read_rows(graph, ids, check=False)
+        graph_rows = np.zeros((block, num_nodes), chunk.dtype)
+        graph_rows[: len(ids)] = chunk
+        if embedded.points is not None:
+            out = _distortion_block(embedded.manifold, embedded.points, rows, graph_rows, scale)
+        else:
+            emb_chunk = _read_rows(embedded, ids, check=True)
+            d = np.ones((block, num_nodes), emb_chunk.dtype)
+            d[: len(ids)] = emb_chunk
+            out = _distortion_rows_block(d, rows, graph_rows, scale)
+        m, g, e, c, neg = out
         mean_sum += float(m)
         good += int(g)
         negative += int(neg)
         expansion, contraction = max(expansion, float(e)), max(contraction, float(c))
     if negative:
         raise ValueError(f"graph_dist holds {negative} negative off-diagonal entries; distances must be >= 0")
+    num_rows = len(rows_used)
     return Distortion(
-        average=mean_sum / num_nodes,
+        average=mean_sum / num_rows,
         worst_case=expansion * contraction if good else float("nan"),
-        skipped_pairs=num_nodes * (num_nodes - 1) - good,
+        skipped_pairs=num_rows * (num_nodes - 1) - good,
+        num_sources=num_rows,
+        sampled=sampled,
     )
 
 
 def average_distortion(
-    embeddings, graph_dist, manifold, *, scale: float = 1.0, block_size: int | None = None
+    embeddings, graph_dist, manifold=None, *, scale: float = 1.0, block_size: int | None = None
 ) -> float:
     """d_avg = (1/n) Σ_i mean_{j ≠ i valid} |d_emb(i, j)/scale − d_G(i, j)| / d_G(i, j); see :func:`distortion`.
 
@@ -344,7 +652,7 @@ def average_distortion(
 
 
 def worst_case_distortion(
-    embeddings, graph_dist, manifold, *, scale: float = 1.0, block_size: int | None = None
+    embeddings, graph_dist, manifold=None, *, scale: float = 1.0, block_size: int | None = None
 ) -> float:
     """d_wc = max(d_emb/(scale · d_G)) · max(scale · d_G/d_emb) over valid pairs; see :func:`distortion`.
 
@@ -356,32 +664,77 @@ def worst_case_distortion(
     return distortion(embeddings, graph_dist, manifold, scale=scale, block_size=block_size).worst_case
 
 
-def graph_map(embeddings, edges, manifold, *, block_size: int | None = None) -> float:
-    """Mean average precision of the graph neighbours (Sala et al. 2018; ``utils/distortions.py``).
+def graph_reconstruction(
+    embeddings,
+    edges,
+    manifold=None,
+    *,
+    block_size: int | None = None,
+    sample: int | None = None,
+    seed: int = 0,
+    directed: bool = False,
+) -> GraphReconstruction:
+    """Graph MAP (Sala et al. 2018; ``utils/distortions.py``) and mean rank of the graph neighbours.
 
     On the undirected graph, with N_a the neighbours of a (d_G = 1) and R_{a,b} = {w ≠ a : d_emb(a, w) ≤
     d_emb(a, b)} the nodes no farther from a than b:
 
-        MAP = (1/|A|) Σ_{a ∈ A} (1/|N_a|) Σ_{b ∈ N_a} |N_a ∩ R_{a,b}| / |R_{a,b}|,   A = {a : N_a ≠ ∅}.
+        MAP = (1/|A|) Σ_{a ∈ A} (1/|N_a|) Σ_{b ∈ N_a} |N_a ∩ R_{a,b}| / |R_{a,b}|,   A = {a : N_a ≠ ∅},
+
+    and mean rank = mean over (a, b ∈ N_a) of 1 + #{w ∉ N_a, w ≠ a : d_emb(a, w) < d_emb(a, b)}.
 
     Tied distances all count in R_{a,b} (sklearn's average precision with ties grouped). Without ties this is
     what the reference computes; with ties the reference's value depends on ``argsort``'s order. The reference
     averages over all n nodes and asserts every node has a neighbour; here nodes without neighbours (isolated,
     or only self-loops) are left out of the mean, so |A| = n on the graphs it accepts. The node a itself is
-    excluded by index (the reference drops the first sorted entry, assuming a is nearest to itself). ``scale``
-    does not change a ranking, so there is none.
+    excluded by index (the reference drops the first sorted entry, assuming a is nearest to itself). A scale
+    does not change a ranking, so there is none. With ``sample=k``, A is k nodes drawn uniformly from A.
 
-    This is the MAP of :func:`closure_reconstruction` on the symmetric edge list (the same kernel: memory
-    O(block · n), time O(n² log(max degree))).
+    This is :func:`closure_reconstruction` on the symmetric edge list (the same kernel: memory O(block · n),
+    time O(n² log(max degree))).
 
     Args:
-      embeddings: (n, D) points of ``manifold`` (distances are computed in their dtype).
+      embeddings: (n, D) points of ``manifold`` (distances are computed in their dtype); or, with
+        ``manifold=None``, the embedded distances as an (n, n) matrix or a row function (module docstring).
       edges: (m, 2) integer array of pairs (u, v) in [0, n); direction, duplicates and self-loops are ignored.
-      manifold: a manifold value with ``dist(x, y)``.
-      block_size: source nodes per device call (default: sized to keep ~3e7 distances per call).
+        For a distance matrix without a graph, :func:`nearest_neighbour_edges` gives the pairs to rank (with
+        ``directed=True``: each point's own nearest neighbours).
+      manifold: a manifold value with ``dist(x, y)``, or None for precomputed distances.
+      block_size: source nodes per call (default: ~2M distances per call, capped by free memory).
+      sample: None for every node with a neighbour (exact), or a number of them drawn uniformly.
+      seed: seed of the sample.
+      directed: if True, N_a = {b : (a, b) in edges} as given (not symmetrised): for nearest-neighbour pairs.
 
     Returns:
-      MAP as a Python float in (0, 1].
+      :class:`GraphReconstruction` of Python numbers.
+    """
+    source = _as_source(embeddings, manifold, "embedded distances")
+    pairs = _undirected_edges(edges, source.num_nodes, directed=directed)
+    if len(pairs) == 0:
+        raise ValueError("edges hold only self-loops: no node has a neighbour to rank")
+    rank_sum, num_pairs, ap_sum, num_sources, sampled = _ranking(
+        source, pairs, block_size=block_size, sample=sample, seed=seed
+    )
+    return GraphReconstruction(
+        map=ap_sum / num_sources, mean_rank=rank_sum / num_pairs, num_sources=num_sources, sampled=sampled
+    )
+
+
+def graph_map(
+    embeddings,
+    edges,
+    manifold=None,
+    *,
+    block_size: int | None = None,
+    sample: int | None = None,
+    seed: int = 0,
+    directed: bool = False,
+) -> float:
+    """Mean average precision of the graph neighbours (Sala et al. 2018): :func:`graph_reconstruction`'s ``map``.
+
+    MAP = (1/|A|) Σ_{a ∈ A} (1/|N_a|) Σ_{b ∈ N_a} |N_a ∩ R_{a,b}| / |R_{a,b}| with N_a the graph neighbours of a
+    and R_{a,b} = {w ≠ a : d_emb(a, w) ≤ d_emb(a, b)}; see :func:`graph_reconstruction` for ties, sampling and the
+    accepted distance sources.
 
     >>> from geomrep.manifolds import Euclidean
     >>> edges = np.array([[0, 1], [1, 2]])
@@ -389,9 +742,9 @@ def graph_map(embeddings, edges, manifold, *, block_size: int | None = None) -> 
     1.0
     >>> graph_map(jnp.array([[0.0], [2.0], [1.0]]), edges, Euclidean())  # APs 1/2, 1 and 1/2 (a tie at node 2)
     0.6666666666666666
+    >>> graph_map(graph_distances(edges, 3), edges)  # a distance matrix ranks its own graph perfectly
+    1.0
     """
-    embeddings = _finite_embeddings(embeddings)
-    pairs = _undirected_edges(edges, embeddings.shape[0])
-    if len(pairs) == 0:
-        raise ValueError("edges hold only self-loops: no node has a neighbour to rank")
-    return closure_reconstruction(embeddings, pairs, manifold, block_size=block_size).map
+    return graph_reconstruction(
+        embeddings, edges, manifold, block_size=block_size, sample=sample, seed=seed, directed=directed
+    ).map

@@ -13,8 +13,11 @@ from geomrep.embed.metrics import (
     average_distortion,
     closure_reconstruction,
     distortion,
+    graph_distance_rows,
     graph_distances,
     graph_map,
+    graph_reconstruction,
+    nearest_neighbour_edges,
     worst_case_distortion,
 )
 from geomrep.manifolds import Euclidean, Lorentz, PoincareBall
@@ -270,3 +273,159 @@ def test_bad_input_is_reported():
         graph_map(x, np.array([[1, 1]]), Euclidean())
     with pytest.raises(ValueError, match="not finite"):
         graph_map(jnp.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]]), np.array([[0, 1]]), _NotAMetric())
+
+
+# --- distance sources: a precomputed matrix, a row function, BFS rows, sampling ---------------------------------
+
+
+class _CountingRows:
+    """A row function over a matrix that records every call (the contract: ascending distinct int64 rows)."""
+
+    def __init__(self, matrix, with_num_nodes=True):
+        self.matrix, self.calls = matrix, []
+        if with_num_nodes:
+            self.num_nodes = len(matrix)
+
+    def __call__(self, rows):
+        assert rows.dtype == np.int64 and np.all(np.diff(rows) > 0)
+        self.calls.append(rows.copy())
+        return self.matrix[rows]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("block_size", [None, 4])
+def test_precomputed_distances_match_the_embedding_path(dtype, block_size):
+    rng = np.random.default_rng(6)
+    n = 17
+    edges = np.concatenate(
+        [np.array([(k, int(rng.integers(k))) for k in range(1, n)]), _random_graph(rng, n, 0.1)]
+    )
+    d_graph = graph_distances(edges, n)
+    ball = PoincareBall(1.0)
+    x = (0.7 * rng.uniform(-1, 1, size=(n, 3)) / np.sqrt(3)).astype(dtype)
+    d_emb = np.asarray(ball.dist(jnp.asarray(x)[:, None], jnp.asarray(x)[None])).astype(dtype)
+    np.fill_diagonal(d_emb, 0)
+    want_d = distortion(x, d_graph, ball, scale=1.3, block_size=block_size)
+    want_map = graph_reconstruction(x, edges, ball, block_size=block_size)
+    for embedded in (
+        d_emb,
+        jnp.asarray(d_emb),
+        _CountingRows(d_emb),
+        _CountingRows(d_emb, with_num_nodes=False),
+    ):
+        for graph in (d_graph, graph_distance_rows(edges, n), _CountingRows(d_graph)):
+            got = distortion(embedded, graph, scale=1.3, block_size=block_size)
+            np.testing.assert_allclose(
+                [got.average, got.worst_case], [want_d.average, want_d.worst_case], **TOL[dtype]
+            )
+            assert (got.skipped_pairs, got.num_sources, got.sampled) == (0, n, False)
+        got_map = graph_reconstruction(embedded, edges, block_size=block_size)
+        np.testing.assert_allclose(
+            [got_map.map, got_map.mean_rank], [want_map.map, want_map.mean_rank], **TOL[dtype]
+        )
+        assert graph_map(embedded, edges, block_size=block_size) == got_map.map
+    np.testing.assert_allclose(
+        want_map.map, _reference_map_hazy(d_emb.astype(np.float64), d_graph), **TOL[dtype]
+    )
+
+
+def test_row_function_sees_blocks_not_the_whole_matrix():
+    rng = np.random.default_rng(7)
+    n = 30
+    edges = np.array([(k, int(rng.integers(k))) for k in range(1, n)])
+    rows = _CountingRows(graph_distances(edges, n) * 1.5)
+    distortion(rows, graph_distance_rows(edges, n), scale=1.5, block_size=8)
+    assert [len(c) for c in rows.calls] == [8, 8, 8, 6]
+    rows.calls.clear()
+    graph_map(rows, edges, block_size=8)
+    assert max(len(c) for c in rows.calls) <= 8 and sum(len(c) for c in rows.calls) == n
+
+
+def test_graph_distance_rows_match_the_matrix():
+    rng = np.random.default_rng(8)
+    edges = _random_graph(rng, 14, 0.15)
+    rows = graph_distance_rows(edges, 16)
+    assert rows.num_nodes == 16
+    np.testing.assert_array_equal(rows(np.array([0, 5, 15])), graph_distances(edges, 16)[[0, 5, 15]])
+
+
+def test_sampled_sources_are_stated_and_exact_per_row():
+    rng = np.random.default_rng(9)
+    n = 40
+    edges = np.concatenate(
+        [np.array([(k, int(rng.integers(k))) for k in range(1, n)]), _random_graph(rng, n, 0.05)]
+    )
+    d_graph = graph_distances(edges, n)
+    x = rng.normal(size=(n, 2))
+    d_emb = _pairwise(Euclidean(), x)
+    got = distortion(x, d_graph, Euclidean(), sample=10, seed=3)
+    assert got.sampled and got.num_sources == 10
+    chosen = np.sort(np.random.default_rng(3).choice(n, size=10, replace=False))  # the documented draw
+    ratio = d_emb[chosen] / np.where(d_graph[chosen] > 0, d_graph[chosen], 1)
+    off = d_graph[chosen] > 0
+    want_avg = np.mean([np.mean(np.abs(r[o] - 1)) for r, o in zip(ratio, off, strict=True)])
+    np.testing.assert_allclose(got.average, want_avg, rtol=1e-12)
+    np.testing.assert_allclose(got.worst_case, ratio[off].max() * (1 / ratio[off]).max(), rtol=1e-12)
+    assert got.skipped_pairs == 0 and got.worst_case <= distortion(x, d_graph, Euclidean()).worst_case
+    # the sampled graph MAP is the mean AP over the drawn sources (all nodes have a neighbour here)
+    sampled = graph_reconstruction(x, edges, Euclidean(), sample=10, seed=3)
+    assert sampled.sampled and sampled.num_sources == 10
+    per_row = []
+    for a in chosen:
+        neighbours = np.flatnonzero(d_graph[a] == 1)
+        precisions = [
+            np.sum(d_emb[a, neighbours] <= d_emb[a, b]) / (np.sum(d_emb[a] <= d_emb[a, b]) - 1)
+            for b in neighbours
+        ]
+        per_row.append(np.mean(precisions))
+    np.testing.assert_allclose(sampled.map, np.mean(per_row), rtol=1e-12)
+    # asking for at least every source is exact
+    full = graph_reconstruction(x, edges, Euclidean(), sample=n)
+    assert not full.sampled and full.map == graph_map(x, edges, Euclidean())
+
+
+def test_nearest_neighbour_edges():
+    rng = np.random.default_rng(10)
+    edges = _random_graph(rng, 12, 0.3)
+    d_graph = graph_distances(edges, 12)
+    nn = nearest_neighbour_edges(d_graph, block_size=5)
+    want = np.unique(np.concatenate([edges, edges[:, ::-1]]), axis=0)
+    want = want[want[:, 0] != want[:, 1]]
+    np.testing.assert_array_equal(np.unique(nn, axis=0), want)  # of a connected graph's d_G: its edges
+    x = np.array([[0.0], [1.0], [3.0], [4.5], [9.0]])
+    d = _pairwise(Euclidean(), x)
+    np.testing.assert_array_equal(nearest_neighbour_edges(d), [[0, 1], [1, 0], [2, 3], [3, 2], [4, 3]])
+    assert graph_map(d, nearest_neighbour_edges(d), directed=True) == 1.0
+    assert graph_map(d, nearest_neighbour_edges(d)) == 0.95  # undirected, node 3 also ranks 4 (behind 1)
+
+
+def test_bad_distance_sources_are_reported():
+    d = graph_distances(np.array([[0, 1], [1, 2]]), 3)
+    with pytest.raises(ValueError, match="square"):
+        graph_map(np.ones((3, 4)), np.array([[0, 1]]))
+    bad = d.copy()
+    bad[2, 0] = np.nan
+    with pytest.raises(ValueError, match=r"\[2, 0\]"):
+        distortion(bad, d)
+    bad[2, 0] = -1.0
+    with pytest.raises(ValueError, match=r"\[2, 0\].*>= 0"):
+        distortion(bad, d)
+    with pytest.raises(ValueError, match=r"\[2, 0\]"):
+        nearest_neighbour_edges(bad)
+    with pytest.raises(ValueError, match="not finite"):
+        graph_map(np.where(np.eye(3) > 0, 0, np.inf), np.array([[0, 1]]))
+    with pytest.raises(ValueError, match=r"shape \(2, 3\)"):
+        distortion(lambda rows: np.zeros((2, 3)), d)
+    with pytest.raises(ValueError, match="sample"):
+        distortion(d, d, sample=0)
+    with pytest.raises(ValueError, match="block_size"):
+        graph_map(d, np.array([[0, 1]]), block_size=0)
+
+
+def test_block_size_is_capped_by_free_memory(monkeypatch):
+    from geomrep.embed import metrics
+
+    monkeypatch.setattr(metrics, "_free_memory_bytes", lambda: 2 * metrics._BYTES_PER_ELEMENT * 100 * 10)
+    with pytest.warns(UserWarning, match="block_size=100"):
+        assert metrics._block_rows(10**6, 100, block_size=10**6) == 10
+    assert metrics._block_rows(10**6, 100, block_size=None) == 10  # the default just fits, without a warning
