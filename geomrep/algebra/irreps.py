@@ -56,6 +56,7 @@ from typing import NamedTuple
 import numpy as np
 
 from geomrep.algebra import groups as _groups
+from geomrep.algebra.characters import burnside_character_table
 from geomrep.algebra.groups import Group
 
 __all__ = [
@@ -487,16 +488,21 @@ def _generic_irreps(group: Group) -> list[Irrep]:
         )
     found = _decompose_action(group, _regular_action(group), group.name, np.random.default_rng(0))
     found.sort(key=lambda r: _sort_key(group, r))
-    trivial, others = found[0], found[1:]  # the sort key puts the trivial irrep first
-    counts = {d: sum(r.dim == d for r in others) for d in {r.dim for r in others}}
-    out, seen = [Irrep("trivial", trivial.matrices, trivial.kind)], dict.fromkeys(counts, 0)
-    for rep in others:
-        label = f"{rep.dim}d"
-        if counts[rep.dim] > 1:
-            label += "_" + chr(ord("a") + seen[rep.dim])
-            seen[rep.dim] += 1
-        out.append(Irrep(label, rep.matrices, rep.kind))
-    return out
+    names = _generic_names([r.dim for r in found])
+    return [Irrep(name, r.matrices, r.kind) for name, r in zip(names, found, strict=True)]
+
+
+def _generic_names(dims: list[int]) -> list[str]:
+    """ "trivial" for the first, then "{d}d", with suffixes _a, _b, ... where a dimension repeats."""
+    counts = {d: dims[1:].count(d) for d in dims[1:]}
+    names, seen = ["trivial"], dict.fromkeys(counts, 0)
+    for d in dims[1:]:
+        label = f"{d}d"
+        if counts[d] > 1:
+            label += "_" + chr(ord("a") + seen[d])
+            seen[d] += 1
+        names.append(label)
+    return names
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -571,19 +577,66 @@ def character_table(group: Group) -> CharacterTable:
     """The character table of the real irreps: rows in :func:`irreps` order, columns = ``group.conjugacy_classes``.
 
     Orthogonality: Σ_C |C| χ_ρ(C) χ_σ(C) = |G|·k_ρ·δ_ρσ with k_ρ = 1, 2, 4 for real, complex, quaternionic type.
+    For a group too large for :func:`irreps` (no closed form, order above :data:`GENERIC_MAX_ORDER`) the table
+    still comes, from Burnside's algorithm (:mod:`geomrep.algebra.characters`), with rows named like the generic
+    method's (trivial first, then by dimension).
 
     Example:
         >>> from geomrep.algebra import groups
         >>> character_table(groups.symmetric(3)).values.round(6).tolist()
         [[1.0, 1.0, 1.0], [2.0, 0.0, -1.0], [1.0, -1.0, 1.0]]
     """
-    reps = irreps(group)
     representatives = np.array([int(c[0]) for c in group.conjugacy_classes], dtype=np.int64)
+    class_sizes = np.array([len(c) for c in group.conjugacy_classes], dtype=np.int64)
+    try:
+        reps = irreps(group)
+    except GroupTooLargeError:
+        return _character_table_from_burnside(group, representatives, class_sizes)
     return CharacterTable(
         values=np.stack([r.character[representatives] for r in reps]),
         names=tuple(r.name for r in reps),
         dims=np.array([r.dim for r in reps], dtype=np.int64),
         kinds=tuple(r.kind for r in reps),
-        class_sizes=np.array([len(c) for c in group.conjugacy_classes], dtype=np.int64),
+        class_sizes=class_sizes,
+        class_representatives=representatives,
+    )
+
+
+def _character_table_from_burnside(
+    group: Group, representatives: np.ndarray, class_sizes: np.ndarray
+) -> CharacterTable:
+    """Real-irrep characters without matrices, for groups beyond the generic method: χ (real type), χ + χ̄ (one
+    row per conjugate pair, complex type) and 2χ (quaternionic type) from the complex character table."""
+    complex_table = burnside_character_table(group)
+    # χ̄ is a row too; match rows by a random projection (O(r²), not O(r³)).
+    probe = np.random.default_rng(0).standard_normal(len(class_sizes))
+    projected = complex_table.values @ probe
+    partners = np.argmin(np.abs(projected.conj()[:, None] - projected[None, :]), axis=1)
+    rows, used = [], set()
+    for i, (chi, nu) in enumerate(zip(complex_table.values, complex_table.indicators, strict=True)):
+        if i in used:
+            continue
+        if nu == 1:
+            rows.append((chi.real, "real"))
+        elif nu == -1:
+            rows.append((2 * chi.real, "quaternionic"))
+        else:
+            used.add(int(partners[i]))
+            rows.append((2 * chi.real, "complex"))
+    rows.sort(
+        key=lambda row: (
+            not np.allclose(row[0], 1.0),
+            row[0][0],
+            KINDS.index(row[1]),
+            tuple(-np.round(row[0], 8)),
+        )
+    )
+    dims = [int(round(row[0][0])) for row in rows]
+    return CharacterTable(
+        values=np.stack([row[0] for row in rows]),
+        names=tuple(_generic_names(dims)),
+        dims=np.array(dims, dtype=np.int64),
+        kinds=tuple(row[1] for row in rows),
+        class_sizes=class_sizes,
         class_representatives=representatives,
     )
