@@ -6,6 +6,11 @@ Function modules (the math): :mod:`~geomrep.manifolds.poincare`, :mod:`~geomrep.
 ``PoincareBall(c=1.0)``, ``Lorentz(c=1.0)``, ``Euclidean()``, ``Sphere(c=1.0)``, and ``Product(factors, dims)``
 (:mod:`~geomrep.manifolds.product`).
 
+Matrix manifolds (issue 7; points are (..., n, n) or (..., n, p) arrays, ``point_ndim = 2``):
+:mod:`~geomrep.manifolds.spd` (affine-invariant, log-Euclidean and log-Cholesky metrics with their gyrovector
+calculus; value ``SPD(n, metric)``), built on :mod:`~geomrep.manifolds.spectral` (matrix functions of symmetric
+matrices with gradients that are exact at repeated eigenvalues).
+
 >>> import jax.numpy as jnp
 >>> from geomrep.manifolds import PoincareBall, poincare
 >>> x = jnp.array([0.1, 0.2])
@@ -13,8 +18,8 @@ Function modules (the math): :mod:`~geomrep.manifolds.poincare`, :mod:`~geomrep.
 True
 """
 
-from geomrep.manifolds import euclidean, lorentz, numerics, poincare, sphere
-from geomrep.manifolds.base import Euclidean, Lorentz, Manifold, PoincareBall, Sphere
+from geomrep.manifolds import euclidean, lorentz, numerics, poincare, spd, spectral, sphere
+from geomrep.manifolds.base import SPD, Euclidean, Lorentz, Manifold, PoincareBall, Sphere
 from geomrep.manifolds.product import Product
 
 __all__ = [
@@ -23,10 +28,13 @@ __all__ = [
     "Manifold",
     "PoincareBall",
     "Product",
+    "SPD",
     "Sphere",
     "euclidean",
     "lorentz",
     "numerics",
     "poincare",
+    "spd",
+    "spectral",
     "sphere",
 ]

@@ -19,10 +19,11 @@ import math
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import jax.numpy as jnp
+import numpy as np
 
-from geomrep.manifolds import euclidean, lorentz, poincare, sphere
+from geomrep.manifolds import euclidean, lorentz, poincare, spd, sphere
 
-__all__ = ["Manifold", "PoincareBall", "Lorentz", "Euclidean", "Sphere"]
+__all__ = ["Manifold", "PoincareBall", "Lorentz", "Euclidean", "Sphere", "SPD"]
 
 
 @runtime_checkable
@@ -379,3 +380,123 @@ class Sphere:
             "Sphere.to_poincare: a sphere has positive curvature and no isometric Poincaré-ball model; "
             "plot its ambient coordinates (or a stereographic projection) instead"
         )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Matrix manifolds (issue 7): points are (..., n, n) or (..., n, p) arrays, point_ndim = 2.
+
+
+def _validate_size(cls_name: str, field: str, value: Any, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(
+            f"{cls_name}: {field} must be an int ≥ {minimum}, got {type(value).__name__} {value!r}"
+        )
+    if int(value) < minimum:
+        raise ValueError(f"{cls_name}: {field} must be ≥ {minimum}, got {value}")
+    return int(value)
+
+
+class _MatrixShape:
+    """``dim``/``point_shape`` for the contract suite: the dimension is fixed by the value's fields."""
+
+    def point_shape(self, dim: int | None = None) -> tuple:
+        if dim is not None and int(dim) != self.dim:
+            raise ValueError(f"{self!r}: dimension is fixed to {self.dim} by the value, got dim={dim}")
+        return self._point_shape
+
+
+@dataclasses.dataclass(frozen=True)
+class SPD(_MatrixShape):
+    """Symmetric positive-definite n×n matrices under ``metric`` ∈ {"ai", "le", "lc"}; delegates to
+    :mod:`geomrep.manifolds.spd` (points (..., n, n); ``dim`` = n(n+1)/2; the gyro-origin is I).
+
+    >>> SPD(3, "le"), SPD(3).dim
+    (SPD(n=3, metric='le'), 6)
+    """
+
+    n: int
+    metric: str = "ai"
+    name: ClassVar[str] = "spd"
+    point_ndim: ClassVar[int] = 2
+
+    def __post_init__(self):
+        object.__setattr__(self, "n", _validate_size("SPD", "n", self.n))
+        object.__setattr__(self, "metric", spd.check_metric(self.metric))
+
+    @property
+    def dim(self) -> int:
+        return self.n * (self.n + 1) // 2
+
+    @property
+    def _point_shape(self) -> tuple:
+        return (self.n, self.n)
+
+    def proj(self, x):
+        return spd.proj(x)
+
+    def proju(self, x, u):
+        return spd.proju(x, u)
+
+    def egrad2rgrad(self, x, g):
+        return spd.egrad2rgrad(x, g, metric=self.metric)
+
+    def inner(self, x, u, v=None, *, keepdims: bool = False):
+        return spd.inner(x, u, v, metric=self.metric, keepdims=keepdims)
+
+    def norm(self, x, u, *, keepdims: bool = False):
+        return spd.norm(x, u, metric=self.metric, keepdims=keepdims)
+
+    def expmap(self, x, u):
+        return spd.expmap(x, u, metric=self.metric)
+
+    def logmap(self, x, y):
+        return spd.logmap(x, y, metric=self.metric)
+
+    def expmap0(self, u):
+        return spd.expmap0(u, metric=self.metric)
+
+    def logmap0(self, y):
+        return spd.logmap0(y, metric=self.metric)
+
+    def retr(self, x, u):
+        return spd.retr(x, u, metric=self.metric)
+
+    def transp(self, x, y, v):
+        return spd.transp(x, y, v, metric=self.metric)
+
+    def dist(self, x, y, *, keepdims: bool = False):
+        return spd.dist(x, y, metric=self.metric, keepdims=keepdims)
+
+    def dist0(self, x, *, keepdims: bool = False):
+        return spd.dist0(x, metric=self.metric, keepdims=keepdims)
+
+    def random(self, key, shape, dtype=jnp.float32, *, std: float = 1.0):
+        return spd.random(key, shape, dtype, std=std)
+
+    def origin(self, shape, dtype=jnp.float32):
+        return spd.origin(shape, dtype)
+
+    # Gyrovector operations ([NY23]), bound to this metric.
+    def gyro_add(self, x, y):
+        return spd.gyro_add(x, y, metric=self.metric)
+
+    def gyro_scalar_mul(self, t, x):
+        return spd.gyro_scalar_mul(t, x, metric=self.metric)
+
+    def gyro_inv(self, x):
+        return spd.gyro_inv(x, metric=self.metric)
+
+    def gyro_inv_add(self, x, y):
+        return spd.gyro_inv_add(x, y, metric=self.metric)
+
+    def gyro_inner(self, x, y, *, keepdims: bool = False):
+        return spd.gyro_inner(x, y, metric=self.metric, keepdims=keepdims)
+
+    def gyro_norm(self, x, *, keepdims: bool = False):
+        return spd.gyro_norm(x, metric=self.metric, keepdims=keepdims)
+
+    def gyro_angle(self, p, q, r):
+        return spd.gyro_angle(p, q, r, metric=self.metric)
+
+    def gyro_coords(self, x):
+        return spd.gyro_coords(x, metric=self.metric)

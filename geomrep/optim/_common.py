@@ -17,8 +17,8 @@ def second_moment(manifold, x, g):
     """Adam's squared-gradient statistic on a manifold (Bécigneul & Ganea 2019, Alg. 1).
 
     On a Riemannian factor the statistic is the squared Riemannian norm ``<g, g>_x`` of the point (one scalar per
-    point, kept as a trailing axis of size 1 so it broadcasts); on Euclidean leaves it is elementwise ``g*g``, so
-    radam on Euclidean parameters is exactly Adam.
+    point, kept as trailing axes of size 1 — two for matrix manifolds — so it broadcasts); on Euclidean leaves it
+    is elementwise ``g*g``, so radam on Euclidean parameters is exactly Adam.
     """
     if isinstance(manifold, Euclidean):
         return g * g
@@ -27,7 +27,10 @@ def second_moment(manifold, x, g):
 
 
 def second_moment_shape(manifold, x):
-    return x.shape if isinstance(manifold, Euclidean) else x.shape[:-1] + (1,)
+    if isinstance(manifold, Euclidean):
+        return x.shape
+    point_ndim = int(getattr(manifold, "point_ndim", 1))  # 2 for matrix manifolds: one scalar per matrix
+    return x.shape[:-point_ndim] + (1,) * point_ndim
 
 
 def check_learning_rate(learning_rate):

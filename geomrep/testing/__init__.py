@@ -4,6 +4,8 @@
 - :func:`assert_on_manifold` / :func:`assert_tangent`: raise AssertionError naming the index of the worst point.
 - :func:`check_manifold_contract`: the contract suite geomrep runs over every manifold; works for any value
   with geomrep's manifold vocabulary, e.g. your own.
+- :func:`check_gyro_laws` / :func:`gyro_law_errors`: the gyrovector-space laws (left cancellation, scalar
+  associativity, gyrodistance = geodesic distance, ...) for SPD and Grassmann values.
 - :func:`quick_jit`: ``jax.jit`` with XLA options that favour compile speed, for tests.
 
 >>> import jax, jax.numpy as jnp
@@ -21,15 +23,19 @@ from geomrep.testing._asserts import (
 )
 from geomrep.testing._compile import quick_jit
 from geomrep.testing._contract import TOLERANCES, check_manifold_contract, contract_tolerances
+from geomrep.testing.gyro_laws import GYRO_TOLERANCES, check_gyro_laws, gyro_law_errors
 
 __all__ = [
+    "GYRO_TOLERANCES",
     "TOLERANCES",
     "assert_on_manifold",
     "assert_tangent",
+    "check_gyro_laws",
     "check_manifold_contract",
     "contract_tolerances",
     "default_point_atol",
     "default_tangent_atol",
+    "gyro_law_errors",
     "point_violation",
     "quick_jit",
     "tangent_violation",

@@ -291,15 +291,16 @@ def check_manifold_contract(manifold, *, dim, dtype=jnp.float32, key=None, n=16,
     _check(label, "dist is symmetric", _scaled_err(out["dxy"], out["dyx"]), v)
     _check(label, "dist is zero on the diagonal", np.abs(out["dxx"]), v)
     _check(label, "dist is non-negative", np.maximum(-out["dxy"], 0.0), 0.0)
-    if out["dxy_keepdims"].shape != out["dxy"].shape + (1,):
+    keep_shape = out["dxy"].shape + (1,) * pn
+    if out["dxy_keepdims"].shape != keep_shape:
         raise AssertionError(
             f"{label}: dist(x, y, keepdims=True) has shape {out['dxy_keepdims'].shape}, expected "
-            f"{out['dxy'].shape + (1,)} (the batch shape plus a trailing axis of size 1)"
+            f"{keep_shape} (the batch shape plus point_ndim={pn} trailing axes of size 1)"
         )
     _check(
         label,
         "dist(x, y, keepdims=True) == dist(x, y)",
-        _scaled_err(out["dxy_keepdims"][..., 0], out["dxy"]),
+        _scaled_err(out["dxy_keepdims"].reshape(out["dxy"].shape), out["dxy"]),
         v,
     )
     triangle = np.maximum(out["dxz"] - out["dxy"] - out["dyz"], 0.0) / (1 + out["dxz"])
