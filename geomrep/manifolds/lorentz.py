@@ -19,13 +19,16 @@ A limit no formula removes: a tangent vector at a point d₀ from the origin has
 for long geodesics from far-out points (e.g. d₀ = 35, ‖u‖ = 70 in float64) its angular part is lost to rounding
 and exp_x(log_x y) misses y; short steps (the optimizer's case) are accurate.
 
-Range. Every point a kernel writes lies within √c·d(origin, x) ≤ A = ``numerics.max_cosh_arg(dtype)/2`` (20 for
-float32, 175 for float64): the spatial part is shortened to √c‖x̃‖ ≤ sinh(A) if it would go farther, and
-:func:`expmap` / :func:`expmap0` clip the step θ = √c‖u‖_L at A. So a coordinate never exceeds e^A and a product
-of two (what the distance formulas form) never overflows. Without the cap, an optimizer that keeps pushing
-points outward (Adam on a large closure does: every negative pair pays a little for being closer) walks them to
-x₀ = inf within a few thousand steps, in float64 as in float32; the Poincaré ball has the same cap in the form of
-its projection eps.
+Range. Every point a kernel writes lies within √c·d(origin, x) ≤ D (12 for float32 and narrower types, 32 for
+float64): the spatial part is shortened to √c‖x̃‖ ≤ sinh(D) if it would go farther. And :func:`expmap` /
+:func:`expmap0` clip the step θ = √c‖u‖_L at A = ``numerics.max_cosh_arg(dtype)/2`` (20 / 175), so cosh(θ)·x̃
+never overflows. Why D: the kernels above keep distances accurate at any range, but a tangent vector at a point
+d₀ out has coordinates ≈ ‖u‖e^{d₀}, so what an optimizer does with them (the ambient egrad2rgrad, transports of
+Adam's moment along its steps) carries a relative error ≈ ε·e^{d₀}; D keeps that near 2% (float32 ε = 1.2e-7,
+e^12 = 1.6e5; float64 ε = 2.2e-16, e^32 = 7.9e13). Without a cap, Adam on the noun closure (every negative pair
+pays a little for being close) walks points outward until those errors reach 100% and the moments turn to inf,
+in float64 as in float32. The Poincaré ball has the same kind of cap in its projection eps (6.2 for float32,
+12.2 for float64, in units of 1/√c).
 
 References:
     [NK18] M. Nickel, D. Kiela, "Learning Continuous Hierarchies in the Lorentz Model of Hyperbolic Geometry",
@@ -72,13 +75,18 @@ def _time(x, c):
 
 
 def _max_arg(dtype) -> float:
-    """A = max_cosh_arg(dtype)/2: the largest √c·d(origin, x) of a point, and the longest step √c‖u‖_L."""
+    """A = max_cosh_arg(dtype)/2: the longest step √c‖u‖_L of :func:`expmap` (see Range above)."""
     return 0.5 * numerics.max_cosh_arg(dtype)
 
 
+def _max_range(dtype) -> float:
+    """D: the largest √c·d(origin, x) of a point (see Range above)."""
+    return 32.0 if jnp.finfo(dtype).bits > 32 else 12.0
+
+
 def _with_time(spatial, c):
-    """The point with spatial part ``spatial`` shortened to √c‖x̃‖ ≤ sinh(A) (see Range above), time first."""
-    cap = math.sinh(_max_arg(spatial.dtype)) / c**0.5
+    """The point with spatial part ``spatial`` shortened to √c‖x̃‖ ≤ sinh(D) (see Range above), time first."""
+    cap = math.sinh(_max_range(spatial.dtype)) / c**0.5
     size = numerics.safe_norm(spatial, keepdims=True)
     spatial = spatial * jnp.where(size > cap, cap / jnp.where(size > cap, size, 1.0), 1.0)
     return jnp.concatenate([jnp.sqrt(1.0 / c + numerics.sqnorm(spatial)), spatial], axis=-1)
