@@ -83,7 +83,9 @@ def train_and_evaluate(config, workdir) -> dict:
     data = load_edges(config.data or dataset_path("mammals"), directed=True)
     n = data.num_nodes
     manifold = MANIFOLDS[config.manifold](float(config.c))
-    graph = pe.closure_graph(data.edges, n, dampening=config.burnin_dampening, dtype=dtype)
+    undirected_edges = np.unique(np.concatenate([data.edges, data.edges[:, ::-1]]), axis=0)
+    train_edges = undirected_edges if config.symmetric else data.edges
+    graph = pe.closure_graph(train_edges, n, dampening=config.burnin_dampening, dtype=dtype)
     tx = _optimizer(config, manifold, pe.steps_per_epoch(int(graph.edges.shape[0]), config.batch_size))
     epoch = pe.make_epoch_fn(
         manifold, tx, graph, batch_size=config.batch_size, num_negatives=config.negatives
@@ -93,8 +95,6 @@ def train_and_evaluate(config, workdir) -> dict:
     key = jax.random.key(config.seed)
     table = pe.init_embeddings(config.seed, n, config.dim, manifold, dtype=dtype, scale=config.init_scale)
     state = TrainState(step=jnp.zeros([], jnp.int32), params=table, opt_state=tx.init(table), key=key)
-
-    undirected_edges = np.unique(np.concatenate([data.edges, data.edges[:, ::-1]]), axis=0)
 
     def evaluate(table):
         block = config.eval_block_size or None

@@ -38,6 +38,7 @@ def get_config(arg: str = "mammals") -> ml_collections.ConfigDict:
     c.lr = 0.25
     c.optimizer = "radam"
     c.negatives = 50
+    c.symmetric = False
     c.burnin_epochs = 3
     c.burnin_lr_mult = 0.1
     c.burnin_dampening = 0.75
