@@ -290,7 +290,9 @@ def test_duplicate_points(dtype):
     dropped = hd.hyperbolic_diffusion(hd.data_diffusion_operator(x, small_eigenvalues="drop", dtype=dtype), 6)
     d = np.asarray(hd.hdd_matrix(dropped))
     assert np.all(np.isfinite(d))
-    assert float(hd.hdd_pairs(dropped, [2], [7])[0]) < (1e-5 if dtype == F64 else 5e-2)  # float32 eigenvectors
+    assert float(hd.hdd_pairs(dropped, [2], [7])[0]) < (
+        1e-5 if dtype == F64 else 5e-2
+    )  # float32 eigenvectors
     assert d[2, 7] < (1e-5 if dtype == F64 else 5e-2) < np.min(d[2, others])
 
 
@@ -318,7 +320,9 @@ def test_self_loops_and_repeated_edges():
     edges = np.array([[0, 1], [1, 2], [2, 2], [1, 0]])  # a self-loop and a repeat in the other direction
     got = hd.hdd_matrix(_hdd(edges, 3, 2))
     np.testing.assert_allclose(got, hd.hdd_matrix(_hdd(np.array([[0, 1], [1, 2]]), 3, 2)), rtol=1e-12)
-    weighted = _hdd(edges, 3, 2, weights=np.array([1.0, 1.0, 5.0, 2.0]))  # the repeat keeps the largest weight
+    weighted = _hdd(
+        edges, 3, 2, weights=np.array([1.0, 1.0, 5.0, 2.0])
+    )  # the repeat keeps the largest weight
     want = _hdd(np.array([[0, 1], [1, 2]]), 3, 2, weights=np.array([2.0, 1.0]))
     np.testing.assert_allclose(hd.hdd_matrix(weighted), hd.hdd_matrix(want), rtol=1e-12)
     with pytest.raises(DiffusionInputError, match="only self-loops"):
