@@ -8,7 +8,9 @@ Function modules (the math): :mod:`~geomrep.manifolds.poincare`, :mod:`~geomrep.
 
 Matrix manifolds (issue 7; points are (..., n, n) or (..., n, p) arrays, ``point_ndim = 2``):
 :mod:`~geomrep.manifolds.spd` (affine-invariant, log-Euclidean and log-Cholesky metrics with their gyrovector
-calculus; value ``SPD(n, metric)``), built on :mod:`~geomrep.manifolds.spectral` (matrix functions of symmetric
+calculus; value ``SPD(n, metric)``), :mod:`~geomrep.manifolds.grassmann` (orthonormal-basis and projector views
+with gyro operations; ``Grassmann(n, p, view)``), :mod:`~geomrep.manifolds.stiefel` (BiMap weights;
+``Stiefel(n, p)``), built on :mod:`~geomrep.manifolds.spectral` (matrix functions of symmetric
 matrices with gradients that are exact at repeated eigenvalues).
 
 >>> import jax.numpy as jnp
@@ -18,23 +20,37 @@ matrices with gradients that are exact at repeated eigenvalues).
 True
 """
 
-from geomrep.manifolds import euclidean, lorentz, numerics, poincare, spd, spectral, sphere
-from geomrep.manifolds.base import SPD, Euclidean, Lorentz, Manifold, PoincareBall, Sphere
+from geomrep.manifolds import (
+    euclidean,
+    grassmann,
+    lorentz,
+    numerics,
+    poincare,
+    spd,
+    spectral,
+    sphere,
+    stiefel,
+)
+from geomrep.manifolds.base import SPD, Euclidean, Grassmann, Lorentz, Manifold, PoincareBall, Sphere, Stiefel
 from geomrep.manifolds.product import Product
 
 __all__ = [
     "Euclidean",
+    "Grassmann",
     "Lorentz",
     "Manifold",
     "PoincareBall",
     "Product",
     "SPD",
     "Sphere",
+    "Stiefel",
     "euclidean",
+    "grassmann",
     "lorentz",
     "numerics",
     "poincare",
     "spd",
     "spectral",
     "sphere",
+    "stiefel",
 ]

@@ -21,9 +21,9 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import jax.numpy as jnp
 import numpy as np
 
-from geomrep.manifolds import euclidean, lorentz, poincare, spd, sphere
+from geomrep.manifolds import euclidean, grassmann, lorentz, poincare, spd, sphere, stiefel
 
-__all__ = ["Manifold", "PoincareBall", "Lorentz", "Euclidean", "Sphere", "SPD"]
+__all__ = ["Manifold", "PoincareBall", "Lorentz", "Euclidean", "Sphere", "SPD", "Grassmann", "Stiefel"]
 
 
 @runtime_checkable
@@ -500,3 +500,191 @@ class SPD(_MatrixShape):
 
     def gyro_coords(self, x):
         return spd.gyro_coords(x, metric=self.metric)
+
+
+_GRASSMANN_VIEWS = {"onb": "orthonormal bases U (n×p)", "pp": "projectors P = U Uᵀ (n×n)"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Grassmann(_MatrixShape):
+    """The Grassmann manifold Gr(n, p); delegates to :mod:`geomrep.manifolds.grassmann`.
+
+    ``view="onb"`` (default): points are orthonormal bases (..., n, p), invariant under U → U R, tangent vectors
+    are horizontal n×p matrices. ``view="pp"``: points are projectors (..., n, n), tangent vectors symmetric
+    n×n matrices, metric ½⟨·,·⟩_F (the ``pp_`` functions). ``dim`` = p(n − p); the gyro-origin is I_{n,p}
+    (resp. diag(I_p, 0)).
+
+    >>> Grassmann(5, 2), Grassmann(5, 2).dim, Grassmann(5, 2, "pp").point_shape()
+    (Grassmann(n=5, p=2, view='onb'), 6, (5, 5))
+    """
+
+    n: int
+    p: int
+    view: str = "onb"
+    name: ClassVar[str] = "grassmann"
+    point_ndim: ClassVar[int] = 2
+
+    def __post_init__(self):
+        n = _validate_size("Grassmann", "n", self.n)
+        p = _validate_size("Grassmann", "p", self.p)
+        if p > n:
+            raise ValueError(f"Grassmann: p must be ≤ n, got n={n}, p={p}")
+        if self.view not in _GRASSMANN_VIEWS:
+            valid = ", ".join(f"{k!r} ({v})" for k, v in _GRASSMANN_VIEWS.items())
+            raise ValueError(f"Grassmann: unknown view {self.view!r}; valid views are {valid}")
+        object.__setattr__(self, "n", n)
+        object.__setattr__(self, "p", p)
+
+    @property
+    def dim(self) -> int:
+        return self.p * (self.n - self.p)
+
+    @property
+    def _point_shape(self) -> tuple:
+        return (self.n, self.p) if self.view == "onb" else (self.n, self.n)
+
+    @property
+    def _pp(self) -> bool:
+        return self.view == "pp"
+
+    def proj(self, x):
+        return grassmann.pp_proj(x, p=self.p) if self._pp else grassmann.proj(x)
+
+    def proju(self, x, u):
+        return grassmann.pp_proju(x, u) if self._pp else grassmann.proju(x, u)
+
+    def egrad2rgrad(self, x, g):
+        return grassmann.pp_egrad2rgrad(x, g) if self._pp else grassmann.egrad2rgrad(x, g)
+
+    def inner(self, x, u, v=None, *, keepdims: bool = False):
+        f = grassmann.pp_inner if self._pp else grassmann.inner
+        return f(x, u, v, keepdims=keepdims)
+
+    def norm(self, x, u, *, keepdims: bool = False):
+        f = grassmann.pp_norm if self._pp else grassmann.norm
+        return f(x, u, keepdims=keepdims)
+
+    def expmap(self, x, u):
+        return grassmann.pp_expmap(x, u) if self._pp else grassmann.expmap(x, u)
+
+    def logmap(self, x, y):
+        return grassmann.pp_logmap(x, y) if self._pp else grassmann.logmap(x, y)
+
+    def expmap0(self, u):
+        return self.expmap(self.origin(jnp.shape(u), jnp.asarray(u).dtype), u)
+
+    def logmap0(self, y):
+        return self.logmap(self.origin(jnp.shape(y), jnp.asarray(y).dtype), y)
+
+    def retr(self, x, u):
+        return grassmann.pp_expmap(x, u) if self._pp else grassmann.retr(x, u)
+
+    def transp(self, x, y, v):
+        return grassmann.pp_transp(x, y, v) if self._pp else grassmann.transp(x, y, v)
+
+    def dist(self, x, y, *, keepdims: bool = False):
+        f = grassmann.pp_dist if self._pp else grassmann.dist
+        return f(x, y, keepdims=keepdims)
+
+    def dist0(self, x, *, keepdims: bool = False):
+        return self.dist(self.origin(jnp.shape(x), jnp.asarray(x).dtype), x, keepdims=keepdims)
+
+    def random(self, key, shape, dtype=jnp.float32, *, std: float = 1.0):
+        if self._pp:
+            return grassmann.pp_random(key, shape, dtype, p=self.p, std=std)
+        return grassmann.random(key, shape, dtype, std=std)
+
+    def origin(self, shape, dtype=jnp.float32):
+        return grassmann.pp_origin(shape, self.p, dtype) if self._pp else grassmann.origin(shape, dtype)
+
+    def to_projector(self, x):
+        """The projector of a point (identity in the PP view); used to compare points up to U → U R."""
+        return jnp.asarray(x) if self._pp else grassmann.to_projector(x)
+
+    # Gyrovector operations ([NY23] ONB view; [N22] projector view).
+    def gyro_add(self, x, y):
+        return grassmann.pp_gyro_add(x, y, p=self.p) if self._pp else grassmann.gyro_add(x, y)
+
+    def gyro_scalar_mul(self, t, x):
+        return grassmann.pp_gyro_scalar_mul(t, x, p=self.p) if self._pp else grassmann.gyro_scalar_mul(t, x)
+
+    def gyro_inv(self, x):
+        return grassmann.pp_gyro_inv(x, p=self.p) if self._pp else grassmann.gyro_inv(x)
+
+    def gyro_inner(self, x, y, *, keepdims: bool = False):
+        if self._pp:
+            return grassmann.pp_gyro_inner(x, y, p=self.p, keepdims=keepdims)
+        return grassmann.gyro_inner(x, y, keepdims=keepdims)
+
+    def gyro_norm(self, x, *, keepdims: bool = False):
+        if self._pp:
+            return grassmann.pp_gyro_norm(x, p=self.p, keepdims=keepdims)
+        return grassmann.gyro_norm(x, keepdims=keepdims)
+
+
+@dataclasses.dataclass(frozen=True)
+class Stiefel(_MatrixShape):
+    """The Stiefel manifold St(n, p) (orthonormal n×p matrices, embedded metric); delegates to
+    :mod:`geomrep.manifolds.stiefel`. For BiMap weights. ``logmap``/``dist`` raise NotImplementedError (no closed
+    form); ``transp`` is the projection transport. ``dim`` = np − p(p+1)/2.
+
+    >>> Stiefel(4, 2), Stiefel(4, 2).dim
+    (Stiefel(n=4, p=2), 5)
+    """
+
+    n: int
+    p: int
+    name: ClassVar[str] = "stiefel"
+    point_ndim: ClassVar[int] = 2
+
+    def __post_init__(self):
+        n = _validate_size("Stiefel", "n", self.n)
+        p = _validate_size("Stiefel", "p", self.p)
+        if p > n:
+            raise ValueError(f"Stiefel: p must be ≤ n, got n={n}, p={p}")
+        object.__setattr__(self, "n", n)
+        object.__setattr__(self, "p", p)
+
+    @property
+    def dim(self) -> int:
+        return self.n * self.p - self.p * (self.p + 1) // 2
+
+    @property
+    def _point_shape(self) -> tuple:
+        return (self.n, self.p)
+
+    def proj(self, x):
+        return stiefel.proj(x)
+
+    def proju(self, x, u):
+        return stiefel.proju(x, u)
+
+    def egrad2rgrad(self, x, g):
+        return stiefel.egrad2rgrad(x, g)
+
+    def inner(self, x, u, v=None, *, keepdims: bool = False):
+        return stiefel.inner(x, u, v, keepdims=keepdims)
+
+    def norm(self, x, u, *, keepdims: bool = False):
+        return stiefel.norm(x, u, keepdims=keepdims)
+
+    def expmap(self, x, u):
+        return stiefel.expmap(x, u)
+
+    def logmap(self, x, y):
+        return stiefel.logmap(x, y)
+
+    def retr(self, x, u):
+        return stiefel.retr(x, u)
+
+    def transp(self, x, y, v):
+        return stiefel.transp(x, y, v)
+
+    def dist(self, x, y, *, keepdims: bool = False):
+        return stiefel.dist(x, y, keepdims=keepdims)
+
+    def random(self, key, shape, dtype=jnp.float32, *, std: float = 1.0):
+        return stiefel.random(key, shape, dtype, std=std)
+
+    def origin(self, shape, dtype=jnp.float32):
+        return stiefel.origin(shape, dtype)

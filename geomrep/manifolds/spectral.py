@@ -25,7 +25,7 @@ exp x           e^M · expm1(−|d|)/(−|d|), M = max(a, b)                    
 x^{-1/2}        −1/(√a √b (√a + √b))                                                :func:`sym_invsqrtm`
 x^{-1}          −1/(a b)                                                            :func:`sym_invm`
 x^t             m^{t−1} · expm1(t log1p(x))/x, x = |d|/m                            :func:`sym_powm`
-generic f       (f(a) − f(b))/d, or f'((a + b)/2) when |d| ≤ ε^{1/3} max(|a|, |b|)   :func:`sym_funcm`
+generic f       (f(a) − f(b))/d, or f'((a + b)/2) when |d| ≤ ε^{1/3} max(|a|, |b|, 1) :func:`sym_funcm`
 ==============  ==================================================================  =================
 
 The generic switch point ε^{1/3} (ε = machine epsilon of the dtype) balances the rounding error of the difference
@@ -238,7 +238,9 @@ POW = _EigFun(_pow_f, _pow_dd, _pow_dt)
 def _generic(f, df):
     def divdiff(a, b):
         d = a - b
-        scale = jnp.maximum(jnp.abs(a), jnp.abs(b))
+        # the scale is at least 1, so that two eigenvalues near 0 (f(a) − f(b) ≈ 0 in floating point while f' is
+        # not) use the derivative, not a quotient that has cancelled to 0
+        scale = jnp.maximum(jnp.maximum(jnp.abs(a), jnp.abs(b)), 1.0)
         close = jnp.abs(d) <= float(jnp.finfo(d.dtype).eps) ** (1.0 / 3.0) * scale
         d_safe = jnp.where(close, jnp.ones_like(d), d)
         quotient = (f(a) - f(b)) / d_safe
@@ -313,7 +315,8 @@ def _check_square(X, name):
 def sym_funcm(X, f, df):
     """F(X) = U f(Λ) Uᵀ for any elementwise ``f`` with derivative ``df`` (both jnp-traceable, applied to the
     eigenvalues), with the Daleckii–Krein JVP; divided differences switch to ``df`` at the midpoint when
-    |λ_i − λ_j| ≤ ε^{1/3}·max(|λ_i|, |λ_j|) (see the module docstring).
+    |λ_i − λ_j| ≤ ε^{1/3}·max(|λ_i|, |λ_j|, 1) (see the module docstring; the 1 assumes f varies on a scale of
+    order 1 near 0, true of the functions geomrep passes).
 
     Prefer the named functions (``sym_logm`` …): their divided differences are cancellation-free at any spacing.
 

@@ -84,10 +84,22 @@ def _compiled(space, commutative):
 
 
 def check_gyro_laws(
-    space, *, dtype=jnp.float64, key=None, n: int = 8, std: float = 0.3, commutative: bool = False, tol=None
+    space,
+    *,
+    dtype=jnp.float64,
+    key=None,
+    n: int = 8,
+    std: float = 0.3,
+    commutative: bool = False,
+    scalar_range: float = 2.0,
+    tol=None,
 ):
-    """Draw ``n`` random pairs (P, Q) with ``space.random(key, shape, dtype, std=std)`` and scalars s, t ∈ [−2, 2];
-    raise AssertionError naming every law that fails, with its worst batch index and error.
+    """Draw ``n`` random pairs (P, Q) with ``space.random(key, shape, dtype, std=std)`` and scalars
+    s, t ∈ [−scalar_range, scalar_range]; raise AssertionError naming every law that fails, with its worst batch
+    index and error.
+
+    On spaces with a finite injectivity radius (Grassmann: principal angles < π/2) t ⊗ (s ⊗ P) = (ts) ⊗ P holds
+    only while |s|·θ_max(P) stays inside it: keep ``std·scalar_range`` small there.
 
     ``tol`` defaults to :data:`GYRO_TOLERANCES` (1e-10 float64, 1e-4 float32). ``space`` must be hashable (the
     computation is jitted with it static) and have ``point_shape()`` or be given points by
@@ -102,7 +114,7 @@ def check_gyro_laws(
         P.dtype
     )  # float64 requests give float32 when jax_enable_x64 is off: judge what was computed
     tol = GYRO_TOLERANCES[dtype] if tol is None else float(tol)
-    s, t = jax.random.uniform(ks, (2, n), dtype, -2.0, 2.0)
+    s, t = jax.random.uniform(ks, (2, n), dtype, -scalar_range, scalar_range)
     errors = _compiled(space, commutative)(P, Q, s, t)
     failures = []
     for law in errors:  # in the order of the table above
