@@ -26,6 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from geomrep.algebra.irreps import character_table, irreps
 from geomrep.algebra.models import architecture, as_params, population_logits
 from geomrep.algebra.tasks import HypothesisWarning, PairTask, ParityTask, is_prime
 
@@ -150,23 +151,10 @@ def theorem9_gamma(order: int, dims: Sequence[int]) -> float:
 
 
 def _group_irreps(group: Any) -> list[Any]:
-    from geomrep.algebra.irreps import irreps
-
-    reps = list(irreps(group))
-    trivial = reps[0]
-    if trivial.dim != 1 or not np.allclose(np.asarray(trivial.matrices).reshape(-1), 1.0):
+    reps = irreps(group)
+    if reps[0].dim != 1 or not np.allclose(reps[0].character, 1.0):  # the contract of irreps(): trivial first
         raise ValueError(f"irreps({group.name}) must list the trivial irrep first")
     return reps
-
-
-def _characters(reps: Sequence[Any]) -> np.ndarray:
-    """``χ_R(g) = tr ρ_R(g)``, shape ``[num_irreps, |G|]``."""
-    return np.stack([np.trace(np.asarray(r.matrices, dtype=np.float64), axis1=1, axis2=2) for r in reps])
-
-
-def _class_representatives(group: Any) -> np.ndarray:
-    classes = list(group.conjugacy_classes)
-    return np.asarray([int(np.asarray(c).reshape(-1)[0]) for c in classes])
 
 
 def theorem9_condition(group: Any) -> tuple[bool, float]:
@@ -174,21 +162,23 @@ def theorem9_condition(group: Any) -> tuple[bool, float]:
 
     Returns:
       ``(holds, value)`` with ``value`` = that maximum over the non-trivial conjugacy classes, computed from the
-      real irreducible representations of :func:`geomrep.algebra.irreps.irreps` (``d_R`` their real dimension).
-      ``holds`` also requires Thm 9's other hypothesis, that every irrep is of real type; so it is False for
-      groups with complex- or quaternionic-type irreps (``Z_p``, ``A4``, ``Q8``) whatever the value.
+      character table of the real irreps (:func:`geomrep.algebra.irreps.character_table`, ``d_R`` their real
+      dimension). ``holds`` also requires Thm 9's other hypothesis, that every irrep is of real type; so it is
+      False for groups with complex- or quaternionic-type irreps (``Z_p``, ``A4``, ``Q8``) whatever the value.
       Notes C5: value −1 for S3, S4 and D_n; −0.303 for S5; +0.788 for A5 and +11 for S6 (fails).
+
+    Example:
+      >>> from geomrep.algebra import groups
+      >>> theorem9_condition(groups.symmetric(3))
+      (True, -1.0)
     """
-    reps = _group_irreps(group)
-    chars = _characters(reps)
-    reps_idx = _class_representatives(group)[1:]
-    if reps_idx.size == 0:
-        return False, -math.inf  # the trivial group has no non-trivial class (and no non-trivial irrep)
-    dims = np.asarray([r.dim for r in reps[1:]], dtype=np.float64)
-    sums = (dims[:, None] ** 1.5 * chars[1:, reps_idx]).sum(axis=0)
-    value = float(sums.max())
-    all_real = all(r.kind == "real" for r in reps)
-    return bool(all_real and value < 0), value
+    table = character_table(group)
+    if table.values.shape[1] < 2:
+        return False, -math.inf  # the trivial group: no non-trivial class, no non-trivial irrep
+    dims = table.dims[1:].astype(np.float64)
+    sums = (dims[:, None] ** 1.5 * table.values[1:, 1:]).sum(axis=0)
+    value = float(np.round(sums.max(), 12))
+    return bool(all(kind == "real" for kind in table.kinds) and value < 0), value
 
 
 def gamma_star(task: PairTask | ParityTask) -> float:
@@ -287,20 +277,19 @@ def irrep_lp_margin(group: Any) -> IrrepMargin:
     from scipy.optimize import linprog
 
     reps = _group_irreps(group)
-    chars = _characters(reps)
-    cls = _class_representatives(group)[1:]
+    chars = character_table(group).values[1:, 1:]  # non-trivial irreps x non-trivial classes
     nontrivial = reps[1:]
-    if not nontrivial or cls.size == 0:
+    if chars.size == 0:
         raise ValueError(f"irrep_lp_margin: {group.name} is trivial; there is no margin to maximise")
     dims = np.asarray([r.dim for r in nontrivial], dtype=np.float64)
-    gains = 4.0 * (dims[:, None] - chars[1:, cls])  # [R, C]
+    gains = 4.0 * (dims[:, None] - chars)  # [R, C]
     costs = np.asarray([_block_cost(np.asarray(r.matrices, dtype=np.float64)) for r in nontrivial])
     num = len(nontrivial)
     # variables x = (λ_1..λ_R, t); minimise −t
     c = np.zeros(num + 1)
     c[-1] = -1.0
-    a_ub = np.concatenate([-gains.T, np.ones((cls.size, 1))], axis=1)
-    b_ub = np.zeros(cls.size)
+    a_ub = np.concatenate([-gains.T, np.ones((chars.shape[1], 1))], axis=1)
+    b_ub = np.zeros(chars.shape[1])
     a_eq = np.concatenate([costs, [0.0]])[None, :]
     bounds = [(0, None)] * num + [(None, None)]
     result = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=[1.0], bounds=bounds, method="highs")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import warnings
 from typing import Any
 
@@ -139,6 +140,38 @@ class ParityTask:
 
 
 Task = PairTask | ParityTask
+
+_FAMILIES = {"Z": "cyclic", "C": "cyclic", "D": "dihedral", "S": "symmetric", "A": "alternating"}
+
+
+def group_from_name(name: str) -> Any:
+    """The group named like :mod:`geomrep.algebra.groups` names them: ``Z7`` (or ``C7``), ``D5`` (order 10), ``S4``,
+    ``A5``, ``V4``, ``Q8``, and direct products joined by ``x`` (``S3xZ3``). For configs and command lines.
+
+    Example:
+      >>> group_from_name("S3xZ2").order
+      12
+    """
+    from geomrep.algebra import groups
+
+    factors = []
+    for part in str(name).split("x"):
+        match = re.fullmatch(r"([ZCDSA])(\d+)", part)
+        if part == "V4":
+            factors.append(groups.klein_four())
+        elif part == "Q8":
+            factors.append(groups.quaternion())
+        elif match:
+            factors.append(getattr(groups, _FAMILIES[match.group(1)])(int(match.group(2))))
+        else:
+            raise ValueError(
+                f"unknown group name {name!r} (factor {part!r}); use Z<n>, C<n>, D<n> (order 2n), S<n>, A<n>, V4, Q8, "
+                "or products like S3xZ3"
+            )
+    group = factors[0]
+    for factor in factors[1:]:
+        group = groups.direct_product(group, factor)
+    return group
 
 
 def modular_addition(p: int, *, train_fraction: float = 1.0, seed: int = 0) -> PairTask:

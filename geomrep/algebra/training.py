@@ -30,13 +30,19 @@ LossFn = Callable[[Any, Any, jax.Array], tuple[jax.Array, dict[str, jax.Array]]]
 
 
 def lr_doubling(lr: float, *, double_every: int, max_lr: float | None = None) -> optax.Schedule:
-    """``lr_t = min(lr · 2^{⌊t / double_every⌋}, max_lr)`` (MEOZK p19-2: "doubled at fixed steps")."""
-    if lr <= 0 or double_every < 1:
-        raise ValueError(f"lr={lr} must be > 0 and double_every={double_every} >= 1")
+    """``lr_t = min(lr · 2^{⌊t / double_every⌋}, max_lr)`` (MEOZK p19-2: "doubled at fixed steps").
+
+    ``double_every=0`` keeps the rate constant. The rate is float32, so float32 parameters stay float32 when x64
+    is on (float64 parameters stay float64).
+    """
+    if lr <= 0 or double_every < 0:
+        raise ValueError(f"lr={lr} must be > 0 and double_every={double_every} >= 0 (0 = constant)")
     cap = np.inf if max_lr is None else float(max_lr)
 
     def schedule(step):
-        return jnp.minimum(lr * 2.0 ** (step // double_every), cap)
+        if double_every == 0:
+            return jnp.minimum(jnp.float32(lr), cap).astype(jnp.float32)
+        return jnp.minimum(lr * 2.0 ** (step // double_every), cap).astype(jnp.float32)
 
     return schedule
 
