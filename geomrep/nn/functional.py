@@ -17,6 +17,8 @@ References:
         gyrodistances for AI, LE and LC, as cited by later work).
     [MMNN++] X. S. Nguyen, S. Yang, A. Histace, "Matrix Manifold Neural Networks++", ICLR 2024 (SPD gyro-FC;
         restated in Chen 2026, Thm. G.1 — see gyro.md §B6).
+    [BZA24] T. Bendokat, R. Zimmermann, P.-A. Absil, "A Grassmann manifold handbook", Adv. Comput. Math. 50,
+        2024 (the exponential at I_{n,p}).
     [G18] O. Ganea, G. Bécigneul, T. Hofmann, "Hyperbolic Neural Networks", NeurIPS 2018 (arXiv:1805.09112).
         §3.1 hyperbolic multiclass logistic regression (the logit of Thm. 4 / eq. 25); §3.2 Möbius
         matrix-vector multiplication, bias translation and pointwise non-linearities (φ^⊗).
@@ -29,7 +31,7 @@ import math
 import jax
 import jax.numpy as jnp
 
-from geomrep.manifolds import numerics, poincare, spd, spectral
+from geomrep.manifolds import grassmann, numerics, poincare, spd, spectral
 
 __all__ = [
     "mobius_linear",
@@ -42,6 +44,8 @@ __all__ = [
     "spd_mlr_logits",
     "spd_gyro_fc",
     "num_fc_outputs",
+    "grassmann_mlr_logits",
+    "grassmann_fc",
 ]
 
 _HI = jax.lax.Precision.HIGHEST
@@ -240,3 +244,52 @@ def spd_gyro_fc(X, P, W, *, metric):
     lower = jnp.tril(V, -1) / math.sqrt(2.0)
     diag = jnp.diagonal(V, axis1=-2, axis2=-1)[..., None] * jnp.eye(m, dtype=V.dtype)
     return spd.expmap0(lower + jnp.swapaxes(lower, -1, -2) + diag, metric=metric)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Grassmann layers (ONB view of [NY23]; gyro.md §B4, §B7)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def grassmann_mlr_logits(U, P, W):
+    """Grassmann gyro-MLR logits logit_k(U) = ⟨⊖P_k ⊕ U, W_k⟩_gr = tr(B_{⊖P_k ⊕ U}ᵀ B_{W_k}) (gyro.md §B7).
+
+    B_V is the chart of :func:`geomrep.manifolds.grassmann.gyro_coords` (Log_{I_{n,p}} V = [0; B_V]) and
+    ⊖P ⊕ U = exp(−ω_P) U; this is :func:`geomrep.manifolds.grassmann.hypergyroplane_margin` broadcast over the
+    classes. Invariant under U → U R (R ∈ O(p)); needs the top p×p block of ⊖P_k ⊕ U invertible (no principal
+    angle of π/2 to I_{n,p}).
+
+    Shapes: U (..., n, p) orthonormal bases; P, W (K, n, p) → (..., K).
+
+    >>> import jax.numpy as jnp
+    >>> I = jnp.eye(3)[:, :1]; U = jnp.array([[1.0], [1.0], [0.0]]) / jnp.sqrt(2.0)
+    >>> round(float(grassmann_mlr_logits(U, I[None], U[None])[0]), 6) == round(float((jnp.pi / 4) ** 2), 6)
+    True
+    """
+    U = numerics.as_float(U)
+    P = jnp.asarray(P, U.dtype)
+    W = jnp.asarray(W, U.dtype)
+    return grassmann.hypergyroplane_margin(U[..., None, :, :], P, W)
+
+
+def grassmann_fc(U, P, W, *, out_shape):
+    """Grassmann gyro fully-connected layer Gr(n, p) → Gr(m, q): the construction of the SPD gyro-FC (gyro.md
+    §B6) on the Grassmannian (derived, not from a paper).
+
+    The q(m−q) logits v_ij = ⟨⊖P_ij ⊕ U, W_ij⟩_gr (row-major over the (m−q)×q block) are the coordinates of the
+    output in the orthonormal basis {[0; E_ij]} of the horizontal space at I_{m,q}:
+    Y = Exp_{I_{m,q}}([0; B]) = exp(ω(B)) I_{m,q} with B_ij = v_ij ([BZA24]; ``grassmann.expmap0``).
+
+    Shapes: U (..., n, p); P, W (q(m−q), n, p); out_shape = (m, q) → (..., m, q) orthonormal bases.
+    """
+    m, q = (int(k) for k in out_shape)
+    if not 1 <= q < m:
+        raise ValueError(f"grassmann_fc: out_shape (m, q) needs 1 <= q < m; got {out_shape}")
+    v = grassmann_mlr_logits(U, P, W)
+    if v.shape[-1] != q * (m - q):
+        raise ValueError(
+            f"grassmann_fc: {v.shape[-1]} (P, W) pairs, but out_shape {(m, q)} needs q(m-q) = {q * (m - q)}"
+        )
+    B = v.reshape(*v.shape[:-1], m - q, q)
+    H = jnp.concatenate([jnp.zeros((*v.shape[:-1], q, q), v.dtype), B], axis=-2)
+    return grassmann.expmap0(H)

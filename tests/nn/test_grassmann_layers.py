@@ -1,0 +1,125 @@
+"""geomrep.nn Grassmann layers: logits against a float64 NumPy/SciPy reference, invariance to the basis choice,
+the FC output's chart, finite gradients at the origin, module shapes and dtypes."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.linalg as sla
+from flax import nnx
+
+from geomrep.manifolds import Grassmann
+from geomrep.nn import GrassmannFC, GrassmannMLR, ManifoldParam, manifold_labels_of
+from geomrep.nn import functional as F
+from geomrep.testing import assert_on_manifold, quick_jit
+
+N, P = 5, 2
+
+
+def _bases(rng, count, n=N, p=P, spread=0.4):
+    """Orthonormal bases near I_{n,p} (top block invertible), randomly rotated within their span."""
+    M = np.eye(n, p)[None] + spread * rng.standard_normal((count, n, p))
+    q = np.linalg.qr(M)[0]
+    R = np.linalg.qr(rng.standard_normal((count, p, p)))[0]
+    return q @ R
+
+
+def _np_chart(U):
+    """B_U with Log_{I_{n,p}}(U) = [0; B_U]: U₂U₁⁻¹ = O Σ Rᵀ, B = O arctan(Σ) Rᵀ (gyro.md §B4)."""
+    p = U.shape[-1]
+    M = U[p:] @ np.linalg.inv(U[:p])
+    O, s, Rt = np.linalg.svd(M, full_matrices=False)
+    return O @ np.diag(np.arctan(s)) @ Rt
+
+
+def _np_omega(B):
+    p, m = B.shape[1], B.shape[0]
+    om = np.zeros((p + m, p + m))
+    om[p:, :p] = B
+    om[:p, p:] = -B.T
+    return om
+
+
+def _np_logits(U, Ps, Ws):
+    return np.array(
+        [
+            [
+                np.sum(_np_chart(sla.expm(-_np_omega(_np_chart(Pk))) @ u) * _np_chart(Wk))
+                for Pk, Wk in zip(Ps, Ws, strict=True)
+            ]
+            for u in U
+        ]
+    )
+
+
+_mlr = quick_jit(F.grassmann_mlr_logits)
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+def test_mlr_logits_match_numpy_and_ignore_the_basis_choice(dtype):
+    rng = np.random.default_rng(0)
+    U, Ps, Ws = _bases(rng, 4), _bases(rng, 3), _bases(rng, 3)
+    got = _mlr(*(jnp.asarray(a, dtype) for a in (U, Ps, Ws)))
+    assert got.shape == (4, 3) and got.dtype == dtype
+    tol = 1e-5 if dtype == jnp.float32 else 1e-11
+    np.testing.assert_allclose(np.asarray(got), _np_logits(U, Ps, Ws), atol=tol, rtol=tol)
+    R = np.linalg.qr(rng.standard_normal((P, P)))[0]
+    rotated = _mlr(*(jnp.asarray(a @ R, dtype) for a in (U, Ps, Ws)))
+    np.testing.assert_allclose(np.asarray(rotated), np.asarray(got), atol=tol * 10, rtol=tol * 10)
+
+
+def test_fc_output_is_orthonormal_with_the_logits_as_its_chart():
+    rng = np.random.default_rng(1)
+    m, q = 4, 2
+    U, Ps, Ws = _bases(rng, 3), _bases(rng, q * (m - q)), _bases(rng, q * (m - q))
+    Y = np.asarray(F.grassmann_fc(jnp.asarray(U), jnp.asarray(Ps), jnp.asarray(Ws), out_shape=(m, q)))
+    assert Y.shape == (3, m, q)
+    v = _np_logits(U, Ps, Ws)
+    for i in range(3):
+        np.testing.assert_allclose(Y[i].T @ Y[i], np.eye(q), atol=1e-12)
+        np.testing.assert_allclose(_np_chart(Y[i]), v[i].reshape(m - q, q), atol=1e-10)
+    with pytest.raises(ValueError, match="q\\(m-q\\)"):
+        F.grassmann_fc(jnp.asarray(U), jnp.asarray(Ps), jnp.asarray(Ws), out_shape=(5, 2))
+
+
+def test_gradients_are_finite_at_the_origin_and_match_finite_differences():
+    """At U = P = I_{n,p} and W = I_{n,p} (B = 0 everywhere: repeated zero angles) gradients are finite."""
+    eye = jnp.eye(N, P)
+    rng = np.random.default_rng(2)
+    targets = jnp.asarray(rng.standard_normal((2, 2)))
+
+    def loss(U, Ps, Ws, Pfc, Wfc):
+        H = F.grassmann_fc(U, Pfc, Wfc, out_shape=(4, 2))
+        return jnp.sum(F.grassmann_mlr_logits(H, Ps, Ws) * targets)
+
+    grad = quick_jit(jax.grad(loss, argnums=(0, 1, 2, 3, 4)))
+    at_origin = (jnp.stack([eye, eye]), jnp.stack([jnp.eye(4, 2)] * 2), jnp.stack([jnp.eye(4, 2)] * 2),
+                 jnp.stack([eye] * 4), jnp.stack([eye] * 4))  # fmt: skip
+    for g in grad(*at_origin):
+        assert np.all(np.isfinite(np.asarray(g)))
+    args = [jnp.asarray(_bases(rng, 2)), jnp.asarray(_bases(rng, 2, 4, 2)), jnp.asarray(_bases(rng, 2, 4, 2)),
+            jnp.asarray(_bases(rng, 4)), jnp.asarray(_bases(rng, 4))]  # fmt: skip
+    grads = grad(*args)
+    f = quick_jit(loss)
+    for i in (0, 2, 4):
+        direction = jnp.asarray(rng.standard_normal(args[i].shape))
+        h = 1e-6
+        plus = [a + h * direction if j == i else a for j, a in enumerate(args)]
+        minus = [a - h * direction if j == i else a for j, a in enumerate(args)]
+        fd = (float(f(*plus)) - float(f(*minus))) / (2 * h)
+        np.testing.assert_allclose(float(jnp.sum(grads[i] * direction)), fd, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+def test_modules_shapes_dtypes_and_labels(dtype):
+    fc = GrassmannFC(N, P, 4, 2, param_dtype=dtype, rngs=nnx.Rngs(0))
+    mlr = GrassmannMLR(4, 2, 3, param_dtype=dtype, rngs=nnx.Rngs(1))
+    U = jnp.asarray(_bases(np.random.default_rng(3), 6), dtype)
+    H, logits = nnx.jit(lambda fc, mlr, U: (fc(U), mlr(fc(U))))(fc, mlr, U)
+    assert H.shape == (6, 4, 2) and H.dtype == dtype and logits.shape == (6, 3) and logits.dtype == dtype
+    assert_on_manifold(Grassmann(4, 2), H)
+    assert isinstance(fc.offsets, ManifoldParam) and fc.normals[...].shape == (4, N, P)
+    labels = manifold_labels_of(mlr)
+    assert labels["offsets"] == Grassmann(4, 2) and labels["normals"] == Grassmann(4, 2)
+    with pytest.raises(ValueError, match="1 <= p < n"):
+        GrassmannMLR(3, 3, 2, rngs=nnx.Rngs(0))
