@@ -122,6 +122,16 @@ def hyperbolic_mlr_logits(x, p, a, *, c=1.0):
 # ---------------------------------------------------------------------------------------------------------
 
 
+def _check_class_params(name, X, P, W):
+    """Static shape check: P, W are (K, *point) with the point shape of X's trailing two axes."""
+    point = X.shape[-2:]
+    if X.ndim < 2 or P.ndim != 3 or P.shape != W.shape or P.shape[1:] != point:
+        raise ValueError(
+            f"{name}: inputs (..., {', '.join(map(str, point))}) need parameters P, W of shape (K, "
+            f"{', '.join(map(str, point))}); got P {P.shape}, W {W.shape}"
+        )
+
+
 def bimap(X, W):
     """BiMap layer Y = Wᵀ X W ([HV17] eq. 1), W ∈ St(n_in, n_out) (orthonormal columns).
 
@@ -201,6 +211,7 @@ def spd_mlr_logits(X, P, W, *, metric):
     X = numerics.as_float(X)
     P = jnp.asarray(P, X.dtype)
     W = jnp.asarray(W, X.dtype)
+    _check_class_params("spd_mlr_logits", X, P, W)
     return spd.hypergyroplane_margin(X[..., None, :, :], P, W, metric=metric)
 
 
@@ -269,6 +280,7 @@ def grassmann_mlr_logits(U, P, W):
     U = numerics.as_float(U)
     P = jnp.asarray(P, U.dtype)
     W = jnp.asarray(W, U.dtype)
+    _check_class_params("grassmann_mlr_logits", U, P, W)
     return grassmann.hypergyroplane_margin(U[..., None, :, :], P, W)
 
 

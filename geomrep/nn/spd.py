@@ -10,7 +10,7 @@ the labels of :func:`~geomrep.nn.parameters.manifold_labels_of`.
 >>> rngs = nnx.Rngs(0)
 >>> X = jnp.broadcast_to(jnp.eye(5), (4, 5, 5))
 >>> H = ReEig()(BiMap(5, 3, rngs=rngs)(X))
->>> SPDGyroMLR(3, 7, metric="le", rngs=rngs)(SPDGyroFC(3, 2, metric="le", rngs=rngs)(H)).shape
+>>> SPDGyroMLR(2, 7, metric="le", rngs=rngs)(SPDGyroFC(3, 2, metric="le", rngs=rngs)(H)).shape
 (4, 7)
 """
 

@@ -210,3 +210,9 @@ def test_gradients_match_central_finite_differences(metric):
         if i != 1:
             fd, g = 0.5 * (fd + np.swapaxes(fd, -1, -2)), 0.5 * (g + np.swapaxes(g, -1, -2))
         np.testing.assert_allclose(g, fd, atol=1e-6, rtol=1e-5)
+
+
+def test_mismatched_parameter_shapes_are_one_clear_error():
+    eye3 = jnp.broadcast_to(jnp.eye(3), (2, 3, 3))
+    with pytest.raises(ValueError, match=r"need parameters P, W of shape \(K, 2, 2\); got P \(2, 3, 3\)"):
+        F.spd_mlr_logits(jnp.eye(2), eye3, eye3, metric="le")
