@@ -425,7 +425,7 @@ def test_bad_distance_sources_are_reported():
 def test_block_size_is_capped_by_free_memory(monkeypatch):
     from geomrep.embed import metrics
 
-    monkeypatch.setattr(metrics, "_free_memory_bytes", lambda: 2 * metrics._BYTES_PER_ELEMENT * 100 * 10)
+    monkeypatch.setattr(metrics, "_free_memory_bytes", lambda: 8 * metrics._BYTES_PER_ELEMENT * 100 * 10)
     with pytest.warns(UserWarning, match="block_size=100"):
         assert metrics._block_rows(10**6, 100, block_size=10**6) == 10
     assert metrics._block_rows(10**6, 100, block_size=None) == 10  # the default just fits, without a warning
