@@ -305,17 +305,40 @@ def _run_blocks(blocks: Iterable, compute: Callable, threads: int | None) -> lis
 # --- ranking kernel (closure MAP and graph MAP) -------------------------------------------------------------------
 
 
+class _Neighbours(NamedTuple):
+    """Directed neighbour lists in CSR form: node ``sources[i]`` has neighbours ``targets[starts[i]:][:counts[i]]``."""
+
+    sources: np.ndarray  # (s,) int32 nodes with ≥ 1 neighbour, ascending
+    starts: np.ndarray  # (s,) int64
+    counts: np.ndarray  # (s,) int64
+    targets: np.ndarray  # (m,) int32, grouped by source
+
+
+def _neighbour_lists(edges: np.ndarray) -> _Neighbours:
+    edges = np.unique(np.asarray(edges, dtype=np.int64), axis=0)  # sorted by source, duplicates dropped
+    sources, starts, counts = np.unique(edges[:, 0], return_index=True, return_counts=True)
+    return _Neighbours(sources.astype(np.int32), starts, counts, edges[:, 1].astype(np.int32))
+
+
+def _neighbour_table(lists: _Neighbours, members: np.ndarray, width: int, num_nodes: int) -> np.ndarray:
+    """(len(members), width) neighbours of the sources ``members`` (indices into ``lists``), padded with n.
+
+    Built per degree group, so one hub (the noun closure's root has 82,114 neighbours when symmetrised) never
+    widens the table of every source.
+    """
+    counts = lists.counts[members]
+    table = np.full((len(members), width), num_nodes, dtype=np.int32)
+    slot = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    targets = lists.targets[np.repeat(lists.starts[members], counts) + slot]
+    table[np.repeat(np.arange(len(members)), counts), slot] = targets
+    return table
+
+
 def _positives_table(edges: np.ndarray, num_nodes: int):
     """Sources with ≥ 1 out-neighbour and their neighbours padded with ``num_nodes`` to a (s, P) table."""
-    edges = np.unique(np.asarray(edges, dtype=np.int64), axis=0)
-    src, dst = edges[:, 0], edges[:, 1]
-    sources, counts = np.unique(src, return_counts=True)
-    width = int(counts.max())
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    slot = np.arange(len(src)) - np.repeat(starts, counts)
-    table = np.full((len(sources), width), num_nodes, dtype=np.int32)
-    table[np.repeat(np.arange(len(sources)), counts), slot] = dst
-    return sources.astype(np.int32), table
+    lists = _neighbour_lists(edges)
+    members = np.arange(len(lists.sources))
+    return lists.sources, _neighbour_table(lists, members, int(lists.counts.max()), num_nodes)
 
 
 def _rank_stats(d, sources, positives):
@@ -407,21 +430,24 @@ def _ranking(source: _Source, edges: np.ndarray, *, block_size, sample, seed, th
     hubs (WordNet's 404 children) do not pad every row of the threshold table.
     """
     num_nodes = source.num_nodes
-    sources, positives = _positives_table(edges, num_nodes)
-    chosen, sampled = _sample_rows(np.arange(len(sources)), sample, seed)
-    sources, positives = sources[chosen], positives[chosen]
-    degree = np.sum(positives < num_nodes, axis=1)
+    lists = _neighbour_lists(edges)
+    chosen, sampled = _sample_rows(np.arange(len(lists.sources)), sample, seed)
+    degree = lists.counts[chosen]
     bucket = 1 << np.ceil(np.log2(degree)).astype(np.int64)
-    if len(sources) * num_nodes <= _ELEMENTS_PER_BLOCK:  # one call's worth: one kernel, no per-width compiles
+    if len(chosen) * num_nodes <= _ELEMENTS_PER_BLOCK:  # one call's worth: one kernel, no per-width compiles
         bucket[:] = bucket.max()
-    blocks = []  # (sources, positives table) per kernel call, padded to the bucket's block shape
+    blocks = []  # (sources, neighbour table) per kernel call, padded to the bucket's block shape
     for width in np.unique(bucket):
-        members = np.flatnonzero(bucket == width)
+        members = chosen[bucket == width]
         block = _block_rows(len(members), num_nodes, block_size)
         pad = (-len(members)) % block
-        group_sources = np.concatenate([sources[members], np.full(pad, -1, np.int32)])
-        table = np.full((len(members) + pad, width), num_nodes, np.int32)
-        table[: len(members), : min(width, positives.shape[1])] = positives[members, :width]
+        group_sources = np.concatenate([lists.sources[members], np.full(pad, -1, np.int32)])
+        table = np.concatenate(
+            [
+                _neighbour_table(lists, members, int(width), num_nodes),
+                np.full((pad, width), num_nodes, np.int32),
+            ]
+        )
         for start in range(0, len(group_sources), block):
             blocks.append((group_sources[start : start + block], table[start : start + block]))
 
@@ -449,7 +475,7 @@ def _ranking(source: _Source, edges: np.ndarray, *, block_size, sample, seed, th
             f"are the embeddings points of {source.manifold!r}?" if source.points is not None else source.name
         )
         raise ValueError(f"{non_finite} embedded distances are not finite: {what}")
-    return rank_sum, pairs, ap_sum, len(sources), sampled
+    return rank_sum, pairs, ap_sum, len(chosen), sampled
 
 
 def closure_reconstruction(
