@@ -296,6 +296,8 @@ def _pairs_kernel(anc_u, anc_v, columns_u, columns_v):
 
 def _check_nodes(ids, n: int, name: str) -> np.ndarray:
     ids = np.asarray(ids)
+    if ids.size == 0:
+        ids = ids.astype(np.int64)
     if not np.issubdtype(ids.dtype, np.integer):
         raise ValueError(f"{name} must hold integer node ids; got dtype {ids.dtype}")
     ids = ids.astype(np.int64).reshape(-1)
@@ -320,6 +322,12 @@ class CombinatorialEmbedding:
     directions: np.ndarray  # (N, dim) direction of each node from its parent, in the parent's frame
     factors: np.ndarray  # (N, height + 1, 2 + dim) see the module docstring
     precision_bits: int  # bits of the arbitrary-precision coordinates (mp_points)
+
+    def __repr__(self) -> str:
+        return (
+            f"CombinatorialEmbedding(num_nodes={self.num_nodes}, dim={self.dim}, scale={self.scale:.6g}, "
+            f"eps={self.eps}, root={self.root}, height={self.tree.height}, precision_bits={self.precision_bits})"
+        )
 
     @property
     def num_nodes(self) -> int:
@@ -410,15 +418,17 @@ class CombinatorialEmbedding:
         if u.shape != v.shape:
             raise ValueError(f"u and v must have the same length; got {len(u)} and {len(v)}")
         anc, fields = self.tree.ancestors, range(2 + self.dim)
+        size = 1 << max(len(u) - 1, 0).bit_length()  # padded to a power of two: few compiled shapes
+        u_pad, v_pad = np.pad(u, (0, size - len(u))), np.pad(v, (0, size - len(v)))
         with jax.enable_x64(True):
             out = np.asarray(
                 _pairs_kernel(
-                    jnp.asarray(anc[u]),
-                    jnp.asarray(anc[v]),
-                    [jnp.asarray(self.factors[u, :, f]) for f in fields],
-                    [jnp.asarray(self.factors[v, :, f]) for f in fields],
+                    jnp.asarray(anc[u_pad]),
+                    jnp.asarray(anc[v_pad]),
+                    [jnp.asarray(self.factors[u_pad, :, f]) for f in fields],
+                    [jnp.asarray(self.factors[v_pad, :, f]) for f in fields],
                 )
-            )
+            )[: len(u)]
         bad = np.flatnonzero(~np.isfinite(out))
         if len(bad):
             raise FloatingPointError(

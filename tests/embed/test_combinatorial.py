@@ -10,6 +10,8 @@ from pathlib import Path
 import jax
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geomrep.embed import combinatorial_mp
 from geomrep.embed.combinatorial import (
@@ -62,7 +64,7 @@ def _assert_sarkar_guarantee(emb, tree_edges, eps, weights=None):
 
     n = emb.num_nodes
     w = np.ones(len(tree_edges)) if weights is None else np.asarray(weights, float)
-    adjacency = scipy.sparse.coo_matrix((w, tree_edges.T), shape=(n, n))
+    adjacency = scipy.sparse.coo_matrix((w, tree_edges.T), shape=(n, n)).tocsr()
     d_tree = scipy.sparse.csgraph.shortest_path(adjacency, directed=False)
     ratio = _all_pairs(emb)[~np.eye(n, dtype=bool)] / (emb.scale * d_tree[~np.eye(n, dtype=bool)])
     assert ratio.max() <= 1 + 1e-12
@@ -172,6 +174,21 @@ def test_sarkar_guarantee_random_trees(seed, dim):
     assert graph_map(emb.dist_rows, edges) == 1.0
 
 
+@settings(max_examples=15, deadline=None)
+@given(
+    n=st.integers(2, 60),
+    seed=st.integers(0, 2**31 - 1),
+    eps=st.floats(0.05, 3.0),
+    child_order=st.sampled_from(["graph", "bfs"]),
+)
+def test_sarkar_guarantee_property(n, seed, eps, child_order):
+    # any tree (here: random, within depth 3 of node 0 so all examples share one compiled shape), any ε > 0
+    edges = _random_tree(n, seed)
+    emb = combinatorial_embedding(edges, n, eps=eps, child_order=child_order)
+    assert _assert_sarkar_guarantee(emb, edges, eps) <= 1 + eps + 1e-12
+    np.testing.assert_array_equal(np.diag(_all_pairs(emb)), 0.0)
+
+
 def test_star_and_path_and_single_node():
     star = np.stack([np.zeros(39, int), np.arange(1, 40)], axis=1)  # one node of degree 39
     _assert_sarkar_guarantee(tree_embedding(star, 40, eps=0.1), star, 0.1)
@@ -191,6 +208,8 @@ def test_dist_rows_and_pair_distances_agree(balanced):
     u, v = np.triu_indices(n, 1)
     np.testing.assert_allclose(emb.pair_distances(u, v), full[u, v], rtol=1e-14)
     assert emb.pair_distances([5], [5]).tolist() == [0.0]
+    assert emb.pair_distances([], []).shape == (0,)
+    assert repr(emb).startswith("CombinatorialEmbedding(num_nodes=40, dim=2, scale=23.7")
 
 
 def test_float64_even_when_x64_is_off(balanced):
