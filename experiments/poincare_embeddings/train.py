@@ -101,9 +101,9 @@ def train_and_evaluate(config, workdir) -> dict:
         result = closure_reconstruction(table, data.edges, manifold, block_size=block)
         evals = {"eval/closure_mean_rank": result.mean_rank, "eval/closure_map": result.map}
         if config.eval_undirected:
-            result = closure_reconstruction(table, undirected_edges, manifold, block_size=block)
-            evals["eval/closure_mean_rank_undirected"] = result.mean_rank
-            evals["eval/closure_map_undirected"] = result.map
+            mean_rank, ap = _reconstruction_by_degree(table, undirected_edges, manifold, block)
+            evals["eval/closure_mean_rank_undirected"] = mean_rank
+            evals["eval/closure_map_undirected"] = ap
         return evals
 
     max_ball_norm = jax.jit(lambda t: jnp.max(jnp.linalg.norm(manifold.to_poincare(t), axis=-1)))
@@ -172,6 +172,26 @@ def train_and_evaluate(config, workdir) -> dict:
         flush=True,
     )
     return final
+
+
+def _reconstruction_by_degree(table, edges, manifold, block_size) -> tuple[float, float]:
+    """closure_reconstruction's (mean rank, MAP), evaluated in groups of sources of similar degree.
+
+    The kernel pads every source's neighbour list to the largest one in the call; in the undirected noun
+    closure the root has all 82,114 other nodes as neighbours while most nodes have about 18, so one call would
+    build an 82k × 82k table. Grouping sources by ⌈log2 degree⌉ bounds the padding to 2× per group.
+    """
+    degree = np.bincount(edges[:, 0])
+    group = np.ceil(np.log2(np.maximum(degree[edges[:, 0]], 1))).astype(np.int64)
+    rank_sum = ap_sum = 0.0
+    pairs = sources = 0
+    for g in np.unique(group):
+        part = closure_reconstruction(table, edges[group == g], manifold, block_size=block_size)
+        rank_sum += part.mean_rank * part.num_pairs
+        ap_sum += part.map * part.num_sources
+        pairs += part.num_pairs
+        sources += part.num_sources
+    return rank_sum / pairs, ap_sum / sources
 
 
 def _export(workdir: Path, data, manifold, table, config) -> None:
