@@ -17,6 +17,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import NamedSharding, PartitionSpec
 
 from geomrep.data import dataset_path, load_edges
 from geomrep.embed import poincare as pe
@@ -25,9 +26,11 @@ from geomrep.embed.plots import parent_links, plot_disk, top_level_nodes
 from geomrep.manifolds import Euclidean, Lorentz, PoincareBall
 from geomrep.optim import sparse_radam, sparse_rsgd
 from geomrep.train import Checkpointer, MetricsWriter, TrainState, progress_bar, restore_or_init
+from geomrep.train.mesh import data_parallel_mesh
 
 MANIFOLDS = {"poincare": PoincareBall, "lorentz": Lorentz, "euclidean": lambda c: Euclidean()}
 OPTIMIZERS = ("rsgd", "radam")
+SHARDINGS = ("none", "replicated", "rows")
 DTYPES = ("float32", "float64")
 
 
@@ -51,6 +54,14 @@ def validate_config(config) -> None:
     need(config.lr > 0, "lr", "the learning rate must be > 0")
     need(config.optimizer in OPTIMIZERS, "optimizer", f"must be one of {list(OPTIMIZERS)}")
     need(config.negatives >= 1, "negatives", "must be >= 1")
+    need(config.sharding in SHARDINGS, "sharding", f"must be one of {list(SHARDINGS)}")
+    if config.sharding != "none":
+        devices = jax.device_count()
+        need(
+            config.batch_size % devices == 0,
+            "batch_size",
+            f"must be divisible by the {devices} devices of the data-parallel mesh (config.sharding)",
+        )
     need(0 <= config.burnin_epochs <= config.epochs, "burnin_epochs", "must lie in [0, epochs]")
     need(config.burnin_lr_mult > 0, "burnin_lr_mult", "must be > 0")
     need(config.init_scale > 0, "init_scale", "must be > 0")
@@ -87,16 +98,24 @@ def train_and_evaluate(config, workdir) -> dict:
     train_edges = undirected_edges if config.symmetric else data.edges
     graph = pe.closure_graph(train_edges, n, dampening=config.burnin_dampening, dtype=dtype)
     tx = _optimizer(config, manifold, pe.steps_per_epoch(int(graph.edges.shape[0]), config.batch_size))
+    layout = _Layout(config.sharding, n)
     epoch = pe.make_epoch_fn(
-        manifold, tx, graph, batch_size=config.batch_size, num_negatives=config.negatives
+        manifold,
+        tx,
+        graph,
+        batch_size=config.batch_size,
+        num_negatives=config.negatives,
+        batch_sharding=layout.batch,
     )
-    run_epoch = jax.jit(epoch.run, donate_argnums=(0, 1))
+    run_epoch = layout.jit_epoch(epoch.run)
 
     key = jax.random.key(config.seed)
     table = pe.init_embeddings(config.seed, n, config.dim, manifold, dtype=dtype, scale=config.init_scale)
+    table = layout.pad(table, manifold)
     state = TrainState(step=jnp.zeros([], jnp.int32), params=table, opt_state=tx.init(table), key=key)
 
     def evaluate(table):
+        table = table[:n]  # without the padding rows of a row-sharded table
         block = config.eval_block_size or None
         result = closure_reconstruction(table, data.edges, manifold, block_size=block)
         evals = {"eval/closure_mean_rank": result.mean_rank, "eval/closure_map": result.map}
@@ -122,7 +141,7 @@ def train_and_evaluate(config, workdir) -> dict:
         first = int(state.step)
         if restored:
             print(f"resuming {workdir} from epoch {first}/{config.epochs}", flush=True)
-        table, opt_state = state.params, state.opt_state
+        table, opt_state = layout.place(state.params, state.opt_state)
         evals = {}
 
         def target_reached(evals):
@@ -165,13 +184,62 @@ def train_and_evaluate(config, workdir) -> dict:
         final["train_and_eval_seconds"] = time.perf_counter() - start_time
         writer.write(done * epoch.steps_per_epoch, final)
 
-    _export(workdir, data, manifold, table, config)
+    _export(workdir, data, manifold, table[:n], config)
     print(
         f"{desc}: mean rank {final['eval/closure_mean_rank']:.3f}  MAP {final['eval/closure_map']:.4f}  "
         f"({final['train_and_eval_seconds']:.1f} s) -> {workdir}",
         flush=True,
     )
     return final
+
+
+class _Layout:
+    """Where the table lives: one device (``none``), or a data-parallel mesh over all devices with the table
+    ``replicated`` or split by ``rows`` (config.sharding). Row sharding pads the table with rows at the origin up
+    to a multiple of the device count; no node id points at them, and evaluation and export drop them.
+    """
+
+    def __init__(self, mode: str, num_nodes: int):
+        self.mode = mode
+        self.batch = self.table = self.replicated = None
+        self.rows = num_nodes
+        if mode == "none":
+            return
+        mesh = data_parallel_mesh()
+        self.batch = NamedSharding(mesh, PartitionSpec(None, "data"))
+        self.table = NamedSharding(mesh, PartitionSpec("data" if mode == "rows" else None))
+        self.replicated = NamedSharding(mesh, PartitionSpec())
+        if mode == "rows":
+            self.rows = -(-num_nodes // mesh.devices.size) * mesh.devices.size
+
+    def pad(self, table, manifold):
+        extra = self.rows - table.shape[0]
+        if not extra:
+            return table
+        origin = manifold.proj(jnp.zeros((extra, table.shape[1]), table.dtype))
+        return jnp.concatenate([table, origin])
+
+    def _tree(self, opt_state):
+        """The sharding of every optimizer-state leaf: row-indexed leaves follow the table."""
+        return jax.tree.map(
+            lambda x: self.table if np.ndim(x) and np.shape(x)[0] == self.rows else self.replicated, opt_state
+        )
+
+    def place(self, table, opt_state):
+        if self.mode == "none":
+            return table, opt_state
+        return jax.device_put(table, self.table), jax.device_put(opt_state, self._tree(opt_state))
+
+    def jit_epoch(self, run):
+        if self.mode == "none":
+            return jax.jit(run, donate_argnums=(0, 1))
+
+        def sharded(table, opt_state, graph, key, burnin):
+            constrain = jax.lax.with_sharding_constraint
+            table, opt_state, metrics = run(table, opt_state, graph, key, burnin)
+            return constrain(table, self.table), constrain(opt_state, self._tree(opt_state)), metrics
+
+        return jax.jit(sharded, donate_argnums=(0, 1))
 
 
 def _reconstruction_by_degree(table, edges, manifold, block_size) -> tuple[float, float]:

@@ -166,7 +166,13 @@ class EpochFn(NamedTuple):
 
 
 def make_epoch_fn(
-    manifold, tx: SparseTransformation, graph: ClosureGraph, *, batch_size: int, num_negatives: int
+    manifold,
+    tx: SparseTransformation,
+    graph: ClosureGraph,
+    *,
+    batch_size: int,
+    num_negatives: int,
+    batch_sharding=None,
 ) -> EpochFn:
     """Build ``run(table, opt_state, graph, key, burnin) -> (table, opt_state, metrics)``: one epoch.
 
@@ -176,6 +182,11 @@ def make_epoch_fn(
     masked negatives are routed to an out-of-range row index, so they touch neither the table nor the optimizer
     state. ``metrics`` holds the mean loss over the epoch. Jit it (the sizes are static) with the table and
     optimizer state donated.
+
+    ``batch_sharding`` (a ``jax.sharding.Sharding`` of the (steps, batch) pair-id array, e.g.
+    ``NamedSharding(mesh, P(None, "data"))``) makes the epoch data-parallel: each device samples negatives,
+    gathers rows and differentiates its slice of every minibatch, and XLA inserts the collectives for the
+    gathers from and the scatters into the table, whatever the table's own sharding (replicated or by row).
     """
     num_edges = int(graph.edges.shape[0])
     num_nodes = int(graph.indptr.shape[0]) - 1
@@ -202,7 +213,10 @@ def make_epoch_fn(
         k_perm, k_steps = jax.random.split(key)
         perm = jax.random.permutation(k_perm, num_edges).astype(jnp.int32)
         perm = jnp.concatenate([perm, jnp.full((steps * batch_size - num_edges,), -1, jnp.int32)])
-        xs = (perm.reshape(steps, batch_size), jax.random.split(k_steps, steps))
+        pair_ids = perm.reshape(steps, batch_size)
+        if batch_sharding is not None:
+            pair_ids = jax.lax.with_sharding_constraint(pair_ids, batch_sharding)
+        xs = (pair_ids, jax.random.split(k_steps, steps))
         (table, opt_state, _, _), losses = jax.lax.scan(step, (table, opt_state, graph, burnin), xs)
         return table, opt_state, {"loss": jnp.mean(losses)}
 

@@ -25,7 +25,8 @@ Keys: data (edge/closure file; "" = the shipped mammals), symmetric (train on bo
 the curvature is −c), dtype (float32 | float64), epochs, batch_size, lr, optimizer (rsgd | radam), negatives,
 burnin_epochs (counted inside epochs), burnin_lr_mult, burnin_dampening, init_scale, eval_every (epochs; 0 = only
 at the end), eval_undirected (also report the 2018 protocol's eval/closure_*_undirected), stop_map (stop at the first evaluation with MAP >= stop_map; 0 = train all epochs), ckpt_every
-(epochs; 0 = only at the end), log_every (epochs), seed, eval_block_size (0 = auto),
+(epochs; 0 = only at the end), log_every (epochs), seed, sharding (none | replicated | rows: data-parallel over all devices, the table
+replicated or split by row), eval_block_size (0 = auto),
 plot_labels (how many top-level nodes to label in disk.png).
 """
 
@@ -55,6 +56,7 @@ def get_config(arg: str = "mammals") -> ml_collections.ConfigDict:
     c.ckpt_every = 50
     c.log_every = 5
     c.seed = 0
+    c.sharding = "none"
     c.eval_block_size = 0
     c.plot_labels = 12
 
