@@ -13,7 +13,10 @@ Command (from the repository root; needs ../shared/data; writes a markdown table
 - Poincaré: the NK17 trainer of experiments/poincare_embeddings (its ``mammals`` settings: dim 10, c = 0.1,
   Riemannian Adam, 50 epochs) on the graph's edges listed in both directions; "unscaled" is the raw ball
   distance. Its time is that run's train_and_eval_seconds.
-- Combinatorial: ``geomrep.embed.combinatorial`` when it is importable and committed; "pending" otherwise.
+- Combinatorial: ``geomrep.embed.combinatorial.combinatorial_embedding`` (Sala et al.'s Sarkar construction on
+  the BFS tree, 2-D, ε = 1 and ε = 0.1, exact float64 distances); "own scale" divides by its τ.
+
+``--methods`` picks a subset (default: all; Poincaré only with ``--poincare-dir``).
 """
 
 from __future__ import annotations
@@ -98,6 +101,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--graphs", default=",".join(SALA_GRAPHS))
     parser.add_argument("--poincare-dir", default="")
+    parser.add_argument("--methods", default="hdd,hmds,poincare,combinatorial")
     args = parser.parse_args()
     print("| graph | method | MAP | avg distortion (own scale) | avg distortion (best scale s) | wall time |")
     print("|---|---|---|---|---|---|")
@@ -105,21 +109,30 @@ def main() -> None:
         data = load_edges(SHARED_DATA / SALA_GRAPHS[name], self_loops="drop")
         edges, n = np.asarray(data.edges, np.int64), data.num_nodes
         g = graph_distances(edges, n)
-        rows = []
-        t = time.perf_counter()
-        k = README_K[Path(SALA_GRAPHS[name]).stem]
-        d = np.asarray(hd.hdd_matrix(hd.hyperbolic_diffusion(hd.graph_heat_operator(edges, n), k)))
-        rows.append(_row(f"HDD (K={k})", d, edges, g, time.perf_counter() - t))
-        for dim, scale in ((10, 1.0), (100, 0.1)):
+        rows, methods = [], args.methods.split(",")
+        if "hdd" in methods:
+            t = time.perf_counter()
+            k = README_K[Path(SALA_GRAPHS[name]).stem]
+            d = np.asarray(hd.hdd_matrix(hd.hyperbolic_diffusion(hd.graph_heat_operator(edges, n), k)))
+            rows.append(_row(f"HDD (K={k})", d, edges, g, time.perf_counter() - t))
+        for dim, scale in ((10, 1.0), (100, 0.1)) if "hmds" in methods else ():
             t = time.perf_counter()
             result = hmds(g, min(dim, n - 2), scale=scale)
             d = _ball_distances(result.poincare, 1.0)
             rows.append(_row(f"h-MDS (rank {dim}, t={scale})", d, edges, g, time.perf_counter() - t, scale))
-        if args.poincare_dir:
+        if args.poincare_dir and "poincare" in methods:
             out = Path(args.poincare_dir)
             out.mkdir(parents=True, exist_ok=True)
             rows.append(_poincare(name, edges, n, g, out))
-        rows.append({"method": "combinatorial (Sala et al.)", "pending": True})
+        for eps in (1.0, 0.1) if "combinatorial" in methods else ():
+            from geomrep.embed.combinatorial import combinatorial_embedding
+
+            t = time.perf_counter()
+            emb = combinatorial_embedding(edges, n, eps=eps, dim=2)
+            d = emb.dist_rows(np.arange(n))
+            np.fill_diagonal(d, 0.0)
+            method = f"combinatorial (2-D, ε={eps}, τ={emb.scale:.3g})"
+            rows.append(_row(method, d, edges, g, time.perf_counter() - t, emb.scale))
         for r in rows:
             if r.get("pending"):
                 print(f"| {name} | {r['method']} | pending | pending | pending | pending |")

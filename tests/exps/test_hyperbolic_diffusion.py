@@ -133,3 +133,21 @@ def test_point_files(tmp_path):
     bad.write_text("a,b,c\n1,2,x\n3,oops,y\n")
     with pytest.raises(PointFileError, match=r"bad.csv:3: 'oops'"):
         load_points(bad)
+
+
+def test_best_scale_is_the_minimum_of_the_average_distortion():
+    from experiments.hyperbolic_diffusion.evaluation import best_scale_distortion
+    from geomrep.embed.metrics import distortion
+
+    rng = np.random.default_rng(0)
+    n = 25
+    edges = np.stack([np.arange(1, n), [rng.integers(0, i) for i in range(1, n)]], axis=1)
+    g = graph_distances(edges, n)
+    d = g * rng.uniform(0.5, 3.0, (n, n))
+    d = d + d.T
+    scale, best = best_scale_distortion(d, g)
+    grid = np.exp(np.linspace(np.log(scale) - 0.5, np.log(scale) + 0.5, 201))
+    values = np.array([distortion(d, g, scale=s).average for s in grid])
+    assert best.average <= values.min() + 1e-12
+    assert abs(grid[np.argmin(values)] / scale - 1) < 1e-2
+    assert best.average < distortion(d, g).average
