@@ -58,6 +58,12 @@ of whole-process times (> 1 means geomrep reached the target faster):
   (float64), so it isolates the implementation (and evaluation schedule: geoopt evaluates every 10 epochs).
 
 Exit status 1 if a subprocess failed or timed out.
+
+Throughput mode, ``--data mammals|nouns`` (nouns: ``<repo>/../shared/data/wordnet_nouns/noun_closure.csv``):
+no evaluation, only training epochs with the same work per epoch (every closure pair once, batch 512, 50
+negatives, dim 10). geomrep (``geomrep_epochs.py``: c = 0.1, row-sparse RAdam, one untimed compile epoch) and
+geoopt (the peer with ``--no-eval``: RiemannianAdam c = 0.1, dense) each run in float32 and float64; the table
+gives the median epoch time and pairs/s, and the ratios geoopt ÷ geomrep per dtype.
 """
 
 from __future__ import annotations
@@ -79,6 +85,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_EDGES = ROOT / "geomrep" / "data" / "datasets" / "mammal_closure.csv"
 SHARED_EDGES = ROOT.parent / "shared" / "data" / "wordnet_mammals" / "mammal_closure.csv"
+NOUN_EDGES = ROOT.parent / "shared" / "data" / "wordnet_nouns" / "noun_closure.csv"
+GEOMREP_EPOCHS = ROOT / "scripts" / "benchmarks" / "geomrep_epochs.py"
 PEER = ROOT / "scripts" / "benchmarks" / "peers" / "geoopt_poincare.py"
 LAUNCHER = ROOT / "scripts" / "launch.py"
 GEOMREP_CONFIG_FILE = "experiments/poincare_embeddings/configs/default.py"
@@ -372,6 +380,72 @@ def cpu_model() -> str:
     return platform.processor()
 
 
+def _timed_epochs(command: list[str], timeout: float) -> tuple[list[float], str | None]:
+    """Run a throughput subprocess; its per-epoch ``epoch_s`` values, or an error message."""
+    try:
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        return [], f"timed out after {timeout:.0f} s"
+    if proc.returncode:
+        return [], f"exit {proc.returncode}: {tail(proc.stderr, 5)}"
+    lines = [json.loads(x) for x in proc.stdout.splitlines() if x.startswith("{")]
+    return [x["epoch_s"] for x in lines if "epoch_s" in x], None
+
+
+def throughput(data: str, timeout: float) -> int:
+    """``--data`` mode: epoch time and pairs/s of geomrep and geoopt, float32 and float64, one process run."""
+    edges = default_edges() if data == "mammals" else NOUN_EDGES
+    if not edges.is_file():
+        print(f"error: no closure file at {edges}", file=sys.stderr)
+        return 2
+    pairs = sum(1 for line in edges.read_text().splitlines()[1:] if line.strip())
+    peer_epochs = "2" if data == "nouns" else "5"
+    print(
+        f"Epoch throughput on {data} ({edges}, {pairs} pairs): batch 512, 50 negatives, dim 10, no evaluation"
+    )
+    print(
+        f"  machine   {platform.machine()} {cpu_model()}, {os.cpu_count()} cores, load avg "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
+    print(
+        f"  versions  jax {version('jax')}, torch {version('torch')} (1 thread), geoopt {version('geoopt')}"
+    )
+    rows, failed = {}, False
+    for dtype in ("float32", "float64"):
+        runs = {
+            "geomrep": [sys.executable, str(GEOMREP_EPOCHS), str(edges), "--dtype", dtype, "--epochs", "3"],
+            "geoopt": [
+                sys.executable,
+                str(PEER),
+                str(edges),
+                "--no-eval",
+                "--optimizer",
+                "radam",
+                "--c",
+                "0.1",
+                "--lr",
+                "0.25",
+                "--burnin",
+                "0",
+                "--dtype",
+                dtype,
+                "--epochs",
+                peer_epochs,
+            ],
+        }
+        for tool, command in runs.items():
+            times, error = _timed_epochs(command, timeout)
+            failed |= error is not None
+            median = float(sorted(times)[len(times) // 2]) if times else None
+            rows[tool, dtype] = median
+            shown = f"{median:8.2f} s/epoch {pairs / median:12,.0f} pairs/s" if median else f"failed: {error}"
+            print(f"  {tool:8s} {dtype}: {shown}   (epochs timed: {', '.join(f'{t:.2f}' for t in times)})")
+    for dtype in ("float32", "float64"):
+        if rows.get(("geomrep", dtype)) and rows.get(("geoopt", dtype)):
+            print(f"  ratio geoopt / geomrep, {dtype}: {rows['geoopt', dtype] / rows['geomrep', dtype]:.1f}x")
+    return 1 if failed else 0
+
+
 def default_edges() -> Path:
     return SHIPPED_EDGES if SHIPPED_EDGES.is_file() else SHARED_EDGES
 
@@ -390,6 +464,11 @@ def parse_args(argv=None):
     )
     p.add_argument("--geoopt-args", default="", help='extra peer args for c and d (appended), e.g. "--lr 10"')
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds per subprocess (default 1800)")
+    p.add_argument(
+        "--data",
+        choices=("mammals", "nouns"),
+        help="throughput mode: epoch time and pairs/s on this closure instead of time to a target MAP",
+    )
     p.add_argument("--keep-workdir", action="store_true", help="keep geomrep's temporary workdirs")
     # Let `--geomrep-args "--config.lr=20"` work: argparse would read a lone "--..." value as an option.
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -401,6 +480,8 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.data:
+        return throughput(args.data, args.timeout)
     edges = (args.edges or default_edges()).resolve()
     if not edges.is_file():
         print(f"error: no closure file at {edges}", file=sys.stderr)
