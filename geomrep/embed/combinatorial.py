@@ -476,14 +476,14 @@ class CombinatorialEmbedding:
         points.flags.writeable = False
         return points
 
-    def mp_points(self, precision_bits: int | None = None):
-        """Poincaré coordinates in arbitrary precision: (n, dim) object array of ``mpmath.mpf``.
+    def mp_points(self, precision_bits: int | None = None, nodes=None):
+        """Poincaré coordinates in arbitrary precision (:class:`~geomrep.embed.combinatorial_mp.MPPoints`).
 
         See :func:`geomrep.embed.combinatorial_mp.mp_points`.
         """
         from geomrep.embed.combinatorial_mp import mp_points
 
-        return mp_points(self, precision_bits=precision_bits)
+        return mp_points(self, precision_bits=precision_bits, nodes=nodes)
 
 
 def _check_finite(block: np.ndarray, rows: np.ndarray) -> None:

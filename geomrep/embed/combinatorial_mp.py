@@ -36,8 +36,7 @@ class MPPoints(NamedTuple):
     precision_bits: int
 
 
-def _boost(u, t):
-    cosh_t, sinh_t = mpmath.cosh(t), mpmath.sinh(t)
+def _boost(u, cosh_t, sinh_t):
     r = len(u)
     out = [[mpmath.mpf(0)] * (r + 1) for _ in range(r + 1)]
     out[0][0] = cosh_t
@@ -53,13 +52,14 @@ def _matmul(a, b):
     return [[mpmath.fsum(a[i][k] * b[k][j] for k in range(size)) for j in range(size)] for i in range(size)]
 
 
-def mp_points(emb, precision_bits: int | None = None) -> MPPoints:
+def mp_points(emb, precision_bits: int | None = None, nodes=None) -> MPPoints:
     """Poincaré coordinates of every graph node of ``emb`` (a :class:`~geomrep.embed.combinatorial.CombinatorialEmbedding`).
 
     Args:
       emb: the embedding.
       precision_bits: working precision (default ``emb.precision_bits``); fewer than the embedding needs raises
         ValueError naming the bits needed.
+      nodes: compute only these nodes (and their ancestors, which they need); the other rows are None.
 
     Returns:
       :class:`MPPoints`.
@@ -75,6 +75,12 @@ def mp_points(emb, precision_bits: int | None = None) -> MPPoints:
             f"height {tree.weighted_height:g} needs at least {needed} bits"
         )
     n, dim = emb.num_nodes, emb.dim
+    wanted = np.ones(tree.num_nodes, bool)
+    if nodes is not None:  # only these nodes and their ancestors
+        nodes = np.asarray(nodes, np.int64).reshape(-1)
+        wanted[:] = False
+        ancestors = tree.ancestors[nodes]
+        wanted[ancestors[ancestors >= 0]] = True
     points = np.empty((n, dim), dtype=object)
     one_minus = np.empty(n, dtype=object)
     with mpmath.workprec(bits):
@@ -82,14 +88,19 @@ def mp_points(emb, precision_bits: int | None = None) -> MPPoints:
         matrices = {
             tree.root: [[mpmath.mpf(1 if i == j else 0) for j in range(dim + 1)] for i in range(dim + 1)]
         }
+        hyperbolic = {}  # (cosh t, sinh t) per edge length
         for v in tree.order[1:].tolist():
+            if not wanted[v]:
+                continue
+            length = float(tree.length[v])
+            if length not in hyperbolic:
+                t = tau * mpmath.mpf(length)
+                hyperbolic[length] = (mpmath.cosh(t), mpmath.sinh(t))
             u = [mpmath.mpf(float(c)) for c in emb.directions[v]]
             norm = mpmath.sqrt(mpmath.fsum(c * c for c in u))  # float64 directions are unit only to rounding
             u = [c / norm for c in u]
-            matrices[v] = _matmul(
-                matrices[int(tree.parent[v])], _boost(u, tau * mpmath.mpf(float(tree.length[v])))
-            )
-        for v in range(n):
+            matrices[v] = _matmul(matrices[int(tree.parent[v])], _boost(u, *hyperbolic[length]))
+        for v in np.flatnonzero(wanted[:n]).tolist():
             m = matrices[v]
             denominator = 1 + m[0][0]
             row = [m[i + 1][0] / denominator for i in range(dim)]
