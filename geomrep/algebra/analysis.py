@@ -217,12 +217,16 @@ def logit_similarity(logits: jax.Array, task: PairTask, reps: Sequence[Irrep]) -
     ``K_ρ[a, b, c] = χ_ρ(a b c⁻¹)``. Computed without the ``n³`` tensor: ``⟨L̃, K_ρ⟩ = Σ_g χ_ρ(g) B[g]`` with
     ``B[g] = Σ_{(a, b, c): a b c⁻¹ = g} L̃[a, b, c]`` and ``‖K_ρ‖² = n² Σ_g χ_ρ(g)²``.
     """
-    group = task_group(task)
-    n = group.order
+    diff = _difference_index(task_group(task))[np.asarray(task.labels)]  # [n², n]: index of (ab) c⁻¹
+    chars = np.stack([r.character for r in reps])  # [R, n]
+    return _similarity(logits, jnp.asarray(diff), jnp.asarray(chars, logits.dtype))
+
+
+@jax.jit
+def _similarity(logits, diff, chars):
+    n = chars.shape[1]
     centred = logits - jnp.mean(logits, axis=1, keepdims=True)
-    diff = _difference_index(group)[np.asarray(task.labels)]  # [n², n]: index of (ab) c⁻¹
-    b = jax.ops.segment_sum(centred.reshape(-1), jnp.asarray(diff.reshape(-1)), num_segments=n)
-    chars = jnp.asarray(np.stack([r.character for r in reps]), logits.dtype)  # [R, n]
+    b = jax.ops.segment_sum(centred.reshape(-1), diff.reshape(-1), num_segments=n)
     dots = jnp.matmul(chars, b, precision=_HIGHEST)
     k_norms = n * jnp.sqrt(jnp.sum(chars**2, axis=1))
     norm = jnp.sqrt(jnp.sum(centred**2))
@@ -246,12 +250,17 @@ def restricted_logits(
 ) -> jax.Array:
     """The projection of the centred logits on the character tensors of the ``key`` irreps (logit-level
     restriction, notes C4): ``Σ_{ρ ∈ key} ⟨L̃, K̂_ρ⟩ K̂_ρ``."""
+    if len(key) == 0:
+        return jnp.zeros_like(logits)
+    kmats = jnp.stack([_character_tensor(task, reps[int(i)], logits.dtype) for i in key])
+    return _project_on_characters(logits, kmats)
+
+
+@jax.jit
+def _project_on_characters(logits, kmats):
     centred = logits - jnp.mean(logits, axis=1, keepdims=True)
-    out = jnp.zeros_like(logits)
-    for i in key:
-        k = _character_tensor(task, reps[int(i)], logits.dtype)
-        out = out + jnp.sum(centred * k) * k
-    return out
+    coeffs = jnp.einsum("kxc,xc->k", kmats, centred, precision=_HIGHEST)
+    return jnp.einsum("k,kxc->xc", coeffs, kmats, precision=_HIGHEST)
 
 
 def excluded_logits(
@@ -272,9 +281,9 @@ def _product_basis(task: PairTask, reps: Sequence[Irrep], which: Sequence[int]) 
     return jnp.asarray(u[:, s > 1e-9 * s.max()])
 
 
-def _cross_entropy(logits: jax.Array, labels: np.ndarray) -> jax.Array:
+def _cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
     logp = jax.nn.log_softmax(logits, axis=-1)
-    return -jnp.mean(jnp.take_along_axis(logp, jnp.asarray(labels)[:, None], axis=1))
+    return -jnp.mean(jnp.take_along_axis(logp, labels[:, None], axis=1))
 
 
 class AblationLosses(NamedTuple):
@@ -296,14 +305,18 @@ def logit_ablation_losses(
 
     The restricted logits keep the per-pair mean over ``c`` (it does not change the loss)."""
     logits = population_logits(params, task, precision=_HIGHEST)
-    labels = np.asarray(task.labels)
     restricted = restricted_logits(logits, task, reps, key)
+    losses = _logit_ablation(logits, restricted, jnp.asarray(task.labels), jnp.asarray(task.train_idx))
+    return AblationLosses(*(float(x) for x in losses))
+
+
+@jax.jit
+def _logit_ablation(logits, restricted, labels, train):
     excluded = logits - restricted
-    train = np.asarray(task.train_idx)
-    return AblationLosses(
-        full=float(_cross_entropy(logits, labels)),
-        restricted=float(_cross_entropy(restricted, labels)),
-        excluded=float(_cross_entropy(excluded[train], labels[train])),
+    return (
+        _cross_entropy(logits, labels),
+        _cross_entropy(restricted, labels),
+        _cross_entropy(excluded[train], labels[train]),
     )
 
 
@@ -319,25 +332,27 @@ def hidden_ablation_losses(
     params = as_params(params)
     if architecture(params) != "mlp":
         raise ValueError("hidden_ablation_losses is for the CCN MLP (a hidden layer before the unembedding)")
+    n = task.num_symbols
+    dtype = params["unembed"].dtype
+    key = [int(i) for i in key if int(i) != 0]
+    q_key = _product_basis(task, reps, key).astype(dtype) if key else jnp.zeros((n * n, 0), dtype)
+    q_keep = _product_basis(task, reps, [0, *key]).astype(dtype)
+    losses = _hidden_ablation(params, q_key, q_keep, jnp.asarray(task.labels), jnp.asarray(task.train_idx))
+    return AblationLosses(*(float(x) for x in losses))
+
+
+@jax.jit
+def _hidden_ablation(params, q_key, q_keep, labels, train):
     pa, pb = mlp_preactivations_table(params, precision=_HIGHEST)
     n = pa.shape[0]
     hidden = jax.nn.relu(pa[:, None, :] + pb[None, :, :]).reshape(n * n, -1)
-    key = [int(i) for i in key if int(i) != 0]
-    q_key = (
-        _product_basis(task, reps, key).astype(hidden.dtype) if key else jnp.zeros((n * n, 0), hidden.dtype)
-    )
-    q_keep = _product_basis(task, reps, [0, *key]).astype(hidden.dtype)
     restricted = jnp.matmul(q_keep, jnp.matmul(q_keep.T, hidden, precision=_HIGHEST), precision=_HIGHEST)
     excluded = hidden - jnp.matmul(q_key, jnp.matmul(q_key.T, hidden, precision=_HIGHEST), precision=_HIGHEST)
-    labels = np.asarray(task.labels)
-    train = np.asarray(task.train_idx)
     unembed = params["unembed"]
-    return AblationLosses(
-        full=float(_cross_entropy(jnp.matmul(hidden, unembed, precision=_HIGHEST), labels)),
-        restricted=float(_cross_entropy(jnp.matmul(restricted, unembed, precision=_HIGHEST), labels)),
-        excluded=float(
-            _cross_entropy(jnp.matmul(excluded[train], unembed, precision=_HIGHEST), labels[train])
-        ),
+    return (
+        _cross_entropy(jnp.matmul(hidden, unembed, precision=_HIGHEST), labels),
+        _cross_entropy(jnp.matmul(restricted, unembed, precision=_HIGHEST), labels),
+        _cross_entropy(jnp.matmul(excluded[train], unembed, precision=_HIGHEST), labels[train]),
     )
 
 

@@ -17,6 +17,7 @@ is not the maximum there.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Sequence
@@ -124,11 +125,20 @@ def normalized_margin(
     params = as_params(params)
     if norm == "auto":
         norm = "l2" if architecture(params) == "mlp" else "l2nu"
+    if norm == "l2nu":
+        neuron_norms(params)  # a clear error for the MLP before tracing
+    nu = homogeneity(params, task)
+    examples = None if examples is None else jnp.asarray(examples)
+    return _normalized_margin(params, examples, task, norm, nu)
+
+
+@functools.partial(jax.jit, static_argnums=(2, 3, 4))
+def _normalized_margin(params, examples, task, norm, nu):
+    # One compiled program per task object and shapes (tasks hash by identity), not one per primitive.
     logits = population_logits(params, task, precision=jax.lax.Precision.HIGHEST)
     labels = jnp.asarray(task.labels)
     if examples is not None:
         logits, labels = logits[examples], labels[examples]
-    nu = homogeneity(params, task)
     return jnp.min(example_margins(logits, labels)) / norm_power(params, nu, norm=norm)
 
 

@@ -106,8 +106,9 @@ def ccn_adamw(
 
 
 def init_state(params: Any, tx: optax.GradientTransformation, *, seed: int = 0) -> TrainState:
-    """A :class:`geomrep.train.TrainState` over the plain parameter dict of ``params`` (dict or NNX module)."""
-    return TrainState.create(as_params(params), tx, seed=seed)
+    """A :class:`geomrep.train.TrainState` over a copy of the plain parameter dict of ``params`` (dict or NNX
+    module). The runners donate the state, so the copy keeps the caller's arrays (and module) alive."""
+    return TrainState.create(jax.tree.map(jnp.copy, as_params(params)), tx, seed=seed)
 
 
 def make_chunk_runner(

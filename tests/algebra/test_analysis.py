@@ -7,12 +7,19 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from flax import nnx
 
 from geomrep.algebra import analysis, groups, margin, models, tasks
 from geomrep.algebra.irreps import irreps
 
 DTYPES = [jnp.float32, jnp.float64]
+
+
+def _mlp_params(n, embed_dim, hidden_dim, dtype, seed=0):
+    """A CCN MLP parameter dict drawn with NumPy (building an NNX module compiles a dozen small programs)."""
+    rng = np.random.default_rng(seed)
+    shapes = {"embed_a": (n, embed_dim), "embed_b": (n, embed_dim), "hidden": (2 * embed_dim, hidden_dim)}
+    shapes["unembed"] = (hidden_dim, n)
+    return {k: jnp.asarray(rng.standard_normal(v) / np.sqrt(v[0]), dtype) for k, v in shapes.items()}
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +114,7 @@ def test_logit_ablation_losses_on_the_construction(s4):
 def test_hidden_ablation_of_an_mlp_splits_the_hidden_layer():
     task = tasks.modular_addition(7, train_fraction=0.5, seed=0)
     reps = irreps(analysis.task_group(task))
-    net = models.OneLayerMLP(7, embed_dim=8, hidden_dim=16, param_dtype=jnp.float64, rngs=nnx.Rngs(0))
+    net = _mlp_params(7, 8, 16, jnp.float64)
     none = analysis.hidden_ablation_losses(net, task, reps, [])
     logits = models.population_logits(net, task)
     labels = task.labels
@@ -142,7 +149,7 @@ def test_embedding_fve_sums_to_one_and_finds_a_planted_irrep():
 def test_mlp_neuron_report_uses_total_embeddings():
     task = tasks.modular_addition(5)
     reps = irreps(analysis.task_group(task))
-    net = models.OneLayerMLP(5, embed_dim=4, hidden_dim=6, param_dtype=jnp.float32, rngs=nnx.Rngs(0))
+    net = _mlp_params(5, 4, 6, jnp.float32)
     report = analysis.neuron_report(net, reps)
     assert report.max_power.shape == (6, 3) and report.counts.sum() == report.live.sum()
     with pytest.raises(ValueError, match="power net"):
