@@ -27,8 +27,10 @@ Models (``config.model``):
         lhs  = P(W_r ∘ B_h) ⊕ P(B_r) = exp(ω(W_r ∘ B_h)) exp(ω(B_r)) Ĩ exp(−ω(B_r)) exp(−ω(W_r ∘ B_h))
         d(P, Q)² = ‖θ‖²,  cos θ_i = σ_i(U_Pᵀ U_Q)  (principal angles)
 
-    with the PP gyro-addition P ⊕ Q = exp(ω_P) Q exp(−ω_P) (notes/gyro.md §B5). The reference's block is
-    p×(n−p) with ``skew_partial(B) = [[0, B], [−Bᵀ, 0]]`` — the same set, B ↔ −Bᵀ.
+    with the PP gyro-addition P ⊕ Q = exp(ω_P) Q exp(−ω_P) (notes/gyro.md §B5). It is computed in the ONB view
+    (U ↦ UUᵀ is an isometry between the views): lhs = exp(ω(W_r ∘ B_h)) U(B_r). As in the reference, ω_P is taken
+    from the parameter B itself, which equals ω(Log_Ĩ P) while ‖B‖₂ < π/2 (the injectivity radius). The
+    reference's block is p×(n−p) with ``skew_partial(B) = [[0, B], [−Bᵀ, 0]]`` — the same set, B ↔ −Bᵀ.
 
 ``le_gr`` — the reference's ``TgSPDLEGRModel``: both, with d = dist_factor · d_LE + d_Gr.
 """
@@ -36,13 +38,12 @@ Models (``config.model``):
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from geomrep.manifolds import numerics
+from geomrep.manifolds import grassmann, numerics
 from geomrep.manifolds.spectral import sym_funcm
 
 HIGHEST = jax.lax.Precision.HIGHEST
@@ -132,47 +133,8 @@ class LEModel:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Grassmann Gr(n, p): exact exponential through p×p matrix functions, geodesic distance through principal angles.
-
-
-def _series(x, coeffs):
-    """Σ_k coeffs[k] x^k by Horner's rule."""
-    out = jnp.full_like(x, coeffs[-1])
-    for c in coeffs[-2::-1]:
-        out = out * x + c
-    return out
-
-
-def _entire(direct, coeffs):
-    """An entire function of x: its power series for |x| < 1 (exact to rounding with 12 terms), ``direct`` beyond.
-
-    The double ``where`` keeps the unused branch finite, so gradients never pick up a NaN from it."""
-
-    def f(x):
-        small = jnp.abs(x) < 1.0
-        x_big = jnp.where(small, jnp.ones_like(x), x)
-        return jnp.where(small, _series(x, coeffs), direct(x_big))
-
-    return f
-
-
-_K = np.arange(13)
-_FACT = np.array([math.factorial(k) for k in range(2 * 13 + 3)], np.float64)
-_COS_C = tuple((-1.0) ** _K / _FACT[2 * _K])  # cos √x
-_SINC_C = tuple((-1.0) ** _K / _FACT[2 * _K + 1])  # sin √x / √x
-_COSM1_C = tuple((-1.0) ** (_K + 1) / _FACT[2 * _K + 2])  # (cos √x − 1) / x
-
-
-def _derivative(coeffs):
-    return tuple(k * c for k, c in enumerate(coeffs))[1:]
-
-
-cos_sqrt = _entire(lambda x: jnp.cos(jnp.sqrt(x)), _COS_C)
-sinc_sqrt = _entire(lambda x: jnp.sin(jnp.sqrt(x)) / jnp.sqrt(x), _SINC_C)
-cosm1_sqrt = _entire(lambda x: (jnp.cos(jnp.sqrt(x)) - 1.0) / x, _COSM1_C)
-_dcos_sqrt = lambda x: -0.5 * sinc_sqrt(x)
-_dsinc_sqrt = _entire(lambda x: (cos_sqrt(x) - sinc_sqrt(x)) / (2.0 * x), _derivative(_SINC_C))
-_dcosm1_sqrt = _entire(lambda x: (-0.5 * sinc_sqrt(x) - cosm1_sqrt(x)) / x, _derivative(_COSM1_C))
+# Grassmann Gr(n, p): exact exponential (geomrep.manifolds.grassmann.exp_skew_apply: p×p matrix functions of BᵀB,
+# no SVD, exact gradients at B = 0), geodesic distance through principal angles.
 
 
 def _arccos_sqrt_squared(x):
@@ -194,42 +156,15 @@ def _mm(A, B):
     return jnp.matmul(A, B, precision=HIGHEST)
 
 
-def grassmann_onb(B):
-    """U(B) = exp(ω(B)) I_{n,p} = [cos √(BᵀB); B sinc √(BᵀB)] for tangent blocks B (..., n−p, p) → (..., n, p).
-
-    The exact Riemannian exponential at I_{n,p} (Edelman, Arias & Smith 1998, Thm 2.3, written with matrix functions
-    of BᵀB, which are entire in BᵀB, so no SVD of B and gradients exact at B = 0 and at repeated singular values).
-    """
-    G = _mm(_mT(B), B)
-    C = sym_funcm(G, cos_sqrt, _dcos_sqrt)
-    S = sym_funcm(G, sinc_sqrt, _dsinc_sqrt)
-    return jnp.concatenate([C, _mm(B, S)], axis=-2)
-
-
-def grassmann_rotate(A, X):
-    """exp(ω(A)) X for ω(A) = [[0, −Aᵀ], [A, 0]], A (..., n−p, p), X (..., n, p).
-
-    exp(ω(A)) = [[C, −S Aᵀ], [A S, I + A F Aᵀ]] with C = cos √(AᵀA), S = sinc √(AᵀA), F = (cos √(AᵀA) − I)(AᵀA)⁻¹
-    (the series of exp(ω) split into even and odd powers: ω² = −diag(AᵀA, AAᵀ)).
-    """
-    p = A.shape[-1]
-    G = _mm(_mT(A), A)
-    C = sym_funcm(G, cos_sqrt, _dcos_sqrt)
-    S = sym_funcm(G, sinc_sqrt, _dsinc_sqrt)
-    F = sym_funcm(G, cosm1_sqrt, _dcosm1_sqrt)
-    X1, X2 = X[..., :p, :], X[..., p:, :]
-    AtX2 = _mm(_mT(A), X2)
-    top = _mm(C, X1) - _mm(S, AtX2)
-    bottom = _mm(A, _mm(S, X1)) + X2 + _mm(A, _mm(F, AtX2))
-    return jnp.concatenate([top, bottom], axis=-2)
-
-
 def principal_sqdist(M):
     """‖θ‖² = Σ_i arccos²(σ_i(M)) for M = U_Pᵀ U_Q (..., p, p): the squared geodesic distance on Gr(n, p).
 
     Computed as tr g(MᵀM), g(x) = arccos²(√x), through ``spectral.sym_funcm``: the gradient of a trace of a
     spectral function only needs g' on the eigenvalues, so it is exact at repeated singular values and at σ = 1
-    (where arccos itself has an infinite slope; g'(1) = −1).
+    (where arccos itself has an infinite slope; g'(1) = −1). Unlike ``geomrep.manifolds.grassmann.dist``, which goes
+    through tan θ = σ(M (UᵀV)⁻¹) and needs UᵀV invertible, it stays right at the cut locus (a principal angle of
+    π/2): a KG model compares every pair of entities, and random negatives do land there. The price is resolution
+    at tiny angles (θ² is resolved to ≈ machine epsilon), which is far below the distance gaps that decide ranks.
     """
     X = _mm(_mT(M), M)
     return jnp.trace(sym_funcm(X, _arccos_sqrt_squared, _d_arccos_sqrt_squared), axis1=-2, axis2=-1)
@@ -271,14 +206,16 @@ class GrModel:
 
     def query(self, params, h, r):
         """ONB of lhs = P(W_r ∘ B_h) ⊕ P(B_r): exp(ω(W_r ∘ B_h)) exp(ω(B_r)) I_{n,p}, shape (..., n, p)."""
-        relation = grassmann_onb(params["translation"])[r]  # (2R, n, p) first: relations are few
-        return grassmann_rotate(params["scaling"][r] * params["entity"][h], relation)
+        relation = grassmann.exp_skew_apply(params["translation"])[
+            r
+        ]  # all (2R, n, p) first: relations are few
+        return grassmann.exp_skew_apply(params["scaling"][r] * params["entity"][h], relation)
 
     def tail(self, params, t):
-        return grassmann_onb(params["entity"][t])
+        return grassmann.exp_skew_apply(params["entity"][t])
 
     def tail_table(self, params):
-        return grassmann_onb(params["entity"])
+        return grassmann.exp_skew_apply(params["entity"])
 
     def sqdist(self, q, t):
         """Squared geodesic distance of broadcastable ONBs (..., n, p)."""
@@ -408,8 +345,6 @@ __all__ = [
     "GrModel",
     "LEModel",
     "ProductModel",
-    "grassmann_onb",
-    "grassmann_rotate",
     "principal_sqdist",
     "principal_sqdist_eval",
     "MODELS",

@@ -16,6 +16,8 @@ import numpy as np
 import pytest
 import scipy.linalg
 
+from geomrep.manifolds import grassmann, spd, spectral
+
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # experiments/ is a package at the repo root, as scripts/launch.py imports it
     sys.path.insert(0, str(ROOT))
@@ -86,27 +88,30 @@ def test_triu_coordinates_are_an_isometry_of_symmetric_matrices():
 
 @pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
 def test_le_score_is_the_log_euclidean_distance_of_the_gyro_sum(dtype):
-    """score = −‖log(exp(R∘H) ⊕ exp(T_r)) − log(exp(T_t))‖²_F + b_h + b_t with ⊕ the LE gyro-addition."""
+    """score = −d_LE(exp(R∘H) ⊕ exp(T_r), exp(T_t))² + b_h + b_t, with ⊕ and d_LE from geomrep.manifolds.spd."""
     model = models.LEModel(n=3)
     config = ml_collections.ConfigDict({"init_scale": 0.3, "train_bias": True})
     params = models.init_params(model, jax.random.key(1), 6, 4, config, dtype)
     params["bias_head"] = jnp.arange(6, dtype=dtype) / 10
     params["bias_tail"] = -jnp.arange(6, dtype=dtype) / 7
     h, r, t = 2, 3, 5
-    to_mat = lambda v: np.asarray(models.triu_to_sym(v, 3), np.float64)
-    p = params["model"]
+    p = jax.tree.map(lambda a: a.astype(jnp.float64), params["model"])
+    to_mat = lambda v: models.triu_to_sym(v, 3)
     R, H, T_r, T_t = (
         to_mat(p["scaling"][r]),
         to_mat(p["entity"][h]),
         to_mat(p["translation"][r]),
         to_mat(p["entity"][t]),
     )
-    assert np.allclose(H, H.T) and np.allclose(R, R.T)
-    lhs = scipy.linalg.expm(
+    lhs = spd.gyro_add(spectral.sym_expm(R * H), spectral.sym_expm(T_r), metric="le")
+    d = spd.dist(lhs, spectral.sym_expm(T_t), metric="le")
+    expected = -(float(d) ** 2) + h / 10 - t / 7
+    # and independently of geomrep: SciPy's expm/logm
+    lhs_scipy = scipy.linalg.expm(
         scipy.linalg.logm(scipy.linalg.expm(R * H)) + scipy.linalg.logm(scipy.linalg.expm(T_r))
     )
-    d2 = np.sum((np.real(scipy.linalg.logm(lhs)) - np.real(scipy.linalg.logm(scipy.linalg.expm(T_t)))) ** 2)
-    expected = -d2 + h / 10 - t / 7
+    d2_scipy = np.sum((np.real(scipy.linalg.logm(lhs_scipy)) - np.asarray(T_t)) ** 2)
+    assert expected == pytest.approx(-d2_scipy + h / 10 - t / 7, rel=1e-10)
     tol = 1e-5 if dtype == jnp.float32 else 1e-10
     got = models.score_tails(model, params, jnp.array([h]), jnp.array([r]), jnp.array([[t]]))
     assert got.dtype == dtype
@@ -140,15 +145,19 @@ def _expm_omega(A):
 
 
 @pytest.mark.parametrize("scale", [0.0, 1e-4, 0.4, 3.0])
-def test_grassmann_exp_and_rotation_equal_the_matrix_exponential(scale):
-    rng = np.random.default_rng(1)
-    A = scale * rng.normal(size=(4, 2))
-    X = np.linalg.qr(rng.normal(size=(6, 2)))[0]
-    R = _expm_omega(A)
-    np.testing.assert_allclose(models.grassmann_onb(jnp.asarray(A)), R[:, :2], atol=1e-13)
-    np.testing.assert_allclose(models.grassmann_rotate(jnp.asarray(A), jnp.asarray(X)), R @ X, atol=1e-13)
-    U = np.asarray(models.grassmann_onb(jnp.asarray(A, jnp.float32)))
-    np.testing.assert_allclose(U.T @ U, np.eye(2), atol=2e-6)  # float32 stays orthonormal
+def test_grassmann_query_and_tail_use_the_matrix_exponential(scale):
+    """lhs = exp(ω(W_r ∘ B_h)) exp(ω(B_r)) I_{n,p} and tail = exp(ω(B_t)) I_{n,p}, against scipy.linalg.expm."""
+    model = models.GrModel(n=6, p=2)
+    config = ml_collections.ConfigDict({"init_scale": scale, "train_bias": False})
+    params = models.init_params(model, jax.random.key(4), 3, 2, config, jnp.float64)["model"]
+    h, r, t = 1, 1, 2
+    query = jax.jit(model.query)(params, jnp.array([h]), jnp.array([r]))[0]
+    tail = jax.jit(model.tail)(params, jnp.array([t]))[0]
+    B = lambda name, i: np.asarray(params[name][i])
+    expected = (_expm_omega(B("scaling", r) * B("entity", h)) @ _expm_omega(B("translation", r)))[:, :2]
+    np.testing.assert_allclose(query, expected, atol=1e-13)
+    np.testing.assert_allclose(tail, _expm_omega(B("entity", t))[:, :2], atol=1e-13)
+    np.testing.assert_allclose(query.T @ query, np.eye(2), atol=1e-13)
 
 
 @pytest.mark.parametrize("p", [1, 2, 3])
@@ -164,6 +173,15 @@ def test_principal_angle_distance_matches_svd_and_the_eval_path(p):
     np.testing.assert_allclose(models.principal_sqdist(jnp.asarray(M @ R)), expected, rtol=1e-9)
 
 
+def test_principal_angle_distance_is_right_at_the_cut_locus():
+    """A principal angle of π/2 (UᵀV singular): θ = (0, π/2), with a finite gradient."""
+    U, V = jnp.eye(5)[:, :2], jnp.eye(5)[:, [0, 2]]
+    assert float(models.principal_sqdist(U.T @ V)) == pytest.approx((np.pi / 2) ** 2, rel=1e-12)
+    assert float(models.principal_sqdist_eval(U.T @ V)) == pytest.approx((np.pi / 2) ** 2, rel=1e-12)
+    g = jax.jit(jax.grad(lambda V: models.principal_sqdist(U.T @ V)))(V)
+    assert bool(jnp.all(jnp.isfinite(g)))
+
+
 def test_grassmann_gradients_are_finite_at_the_identity_and_match_finite_differences():
     """At B = 0 all singular values are 1 and all eigenvalues of BᵀB coincide: eigh/SVD autodiff gives NaN there."""
     rng = np.random.default_rng(2)
@@ -171,7 +189,7 @@ def test_grassmann_gradients_are_finite_at_the_identity_and_match_finite_differe
 
     @jax.jit
     def loss(B):
-        return models.principal_sqdist(models.grassmann_onb(B).T @ target)
+        return models.principal_sqdist(grassmann.exp_skew_apply(B).T @ target)
 
     grad = jax.jit(jax.grad(loss))
     for B in (jnp.zeros((4, 2)), jnp.full((4, 2), 1e-3), jnp.asarray(0.5 * rng.normal(size=(4, 2)))):
@@ -182,7 +200,9 @@ def test_grassmann_gradients_are_finite_at_the_identity_and_match_finite_differe
         fd = (loss(B + eps * direction) - loss(B - eps * direction)) / (2 * eps)
         np.testing.assert_allclose(jnp.sum(g * direction), fd, rtol=1e-5, atol=1e-8)
     same = jax.jit(
-        jax.grad(lambda B: models.principal_sqdist(models.grassmann_onb(B).T @ models.grassmann_onb(B)))
+        jax.grad(
+            lambda B: models.principal_sqdist(grassmann.exp_skew_apply(B).T @ grassmann.exp_skew_apply(B))
+        )
     )
     assert bool(jnp.all(jnp.isfinite(same(jnp.zeros((4, 2))))))  # distance 0: the gradient is 0, not NaN
 
