@@ -31,7 +31,8 @@ def plot_margin(workdir: Path, task_name: str, final: dict) -> None:
     rows = [r for r in read_metrics(workdir) if "margin_ratio" in r and "loss" in r]
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot([r["step"] for r in rows], [r["margin_ratio"] for r in rows], label="trained net")
-    ax.axhline(1.0, color="k", ls="--", lw=1, label=final["reference"].replace("_", " "))
+    names = {"gamma_star": "γ* (MEOZK theorem)", "lp_margin": "single-irrep LP certificate"}
+    ax.axhline(1.0, color="k", ls="--", lw=1, label=names[final["reference"]])
     if final["reference"] == "gamma_star" and math.isfinite(final.get("lp_margin", math.nan)):
         ratio = final["lp_margin"] / final["gamma_star"]
         if abs(ratio - 1) > 1e-6:
@@ -52,8 +53,9 @@ def plot_neuron_power(workdir: Path, task_name: str, final: dict) -> None:
     bins = np.linspace(0, 1, 41)
     for part in "uvw":
         ax.hist(final[f"max_power_{part}"], bins=bins, histtype="step", lw=1.5, label=part)
+    ax.set_yscale("log")
     ax.set_xlabel("max normalised irrep power of the neuron's weights")
-    ax.set_ylabel("neurons")
+    ax.set_ylabel("neurons (log scale)")
     ax.set_title(f"{task_name}: {final['fraction_single_irrep']:.1%} of live neurons > 0.9 in u, v and w")
     ax.legend(loc="upper left")
     _save(fig, workdir / "neuron_power.png")
