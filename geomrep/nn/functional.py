@@ -262,42 +262,52 @@ def spd_gyro_fc(X, P, W, *, metric):
 # ---------------------------------------------------------------------------------------------------------
 
 
-def grassmann_mlr_logits(U, P, W):
-    """Grassmann gyro-MLR logits logit_k(U) = ⟨⊖P_k ⊕ U, W_k⟩_gr = tr(B_{⊖P_k ⊕ U}ᵀ B_{W_k}) (gyro.md §B7).
+def grassmann_mlr_logits(U, P, A):
+    """Grassmann gyro-MLR logits logit_k(U) = ⟨⊖P_k ⊕ U, W_k⟩_gr = tr(B_{⊖P_k ⊕ U}ᵀ A_k) (gyro.md §B4, §B7).
 
     B_V is the chart of :func:`geomrep.manifolds.grassmann.gyro_coords` (Log_{I_{n,p}} V = [0; B_V]) and
-    ⊖P ⊕ U = exp(−ω_P) U; this is :func:`geomrep.manifolds.grassmann.hypergyroplane_margin` broadcast over the
-    classes. Invariant under U → U R (R ∈ O(p)); needs the top p×p block of ⊖P_k ⊕ U invertible (no principal
-    angle of π/2 to I_{n,p}).
+    ⊖P ⊕ U = exp(−ω_P) U. The normal enters through its chart A_k = B_{W_k} ∈ ℝ^{(n−p)×p}, a tangent vector at
+    I_{n,p} stored directly (as [G18] stores the hyperbolic MLR normal at the origin): on the compact
+    Grassmannian ‖B_W‖_F = d(I_{n,p}, W) ≤ (π/2)√p, which would cap every logit, while A_k is unbounded. Any
+    W_k gives A_k = ``grassmann.gyro_coords(W_k)``. Invariant under U → U R (R ∈ O(p)); needs the top p×p block
+    of ⊖P_k ⊕ U invertible (no principal angle of π/2 to I_{n,p}).
 
-    Shapes: U (..., n, p) orthonormal bases; P, W (K, n, p) → (..., K).
+    Shapes: U (..., n, p) orthonormal bases; P (K, n, p) bases; A (K, n − p, p) → (..., K).
 
     >>> import jax.numpy as jnp
+    >>> from geomrep.manifolds import grassmann
     >>> I = jnp.eye(3)[:, :1]; U = jnp.array([[1.0], [1.0], [0.0]]) / jnp.sqrt(2.0)
-    >>> round(float(grassmann_mlr_logits(U, I[None], U[None])[0]), 6) == round(float((jnp.pi / 4) ** 2), 6)
+    >>> logit = grassmann_mlr_logits(U, I[None], grassmann.gyro_coords(U)[None])
+    >>> round(float(logit[0]), 6) == round(float((jnp.pi / 4) ** 2), 6)
     True
     """
     U = numerics.as_float(U)
     P = jnp.asarray(P, U.dtype)
-    W = jnp.asarray(W, U.dtype)
-    _check_class_params("grassmann_mlr_logits", U, P, W)
-    return grassmann.hypergyroplane_margin(U[..., None, :, :], P, W)
+    A = jnp.asarray(A, U.dtype)
+    n, p = U.shape[-2:]
+    if P.ndim != 3 or P.shape[1:] != (n, p) or A.shape != (P.shape[0], n - p, p):
+        raise ValueError(
+            f"grassmann_mlr_logits: inputs (..., {n}, {p}) need offsets P of shape (K, {n}, {p}) and normals A of "
+            f"shape (K, {n - p}, {p}); got P {P.shape}, A {A.shape}"
+        )
+    B = grassmann.gyro_coords(grassmann.gyro_inv_add(P, U[..., None, :, :]))  # (..., K, n − p, p)
+    return jnp.sum(B * A, axis=(-2, -1))
 
 
-def grassmann_fc(U, P, W, *, out_shape):
+def grassmann_fc(U, P, A, *, out_shape):
     """Grassmann gyro fully-connected layer Gr(n, p) → Gr(m, q): the construction of the SPD gyro-FC (gyro.md
     §B6) on the Grassmannian (derived, not from a paper).
 
-    The q(m−q) logits v_ij = ⟨⊖P_ij ⊕ U, W_ij⟩_gr (row-major over the (m−q)×q block) are the coordinates of the
-    output in the orthonormal basis {[0; E_ij]} of the horizontal space at I_{m,q}:
-    Y = Exp_{I_{m,q}}([0; B]) = exp(ω(B)) I_{m,q} with B_ij = v_ij ([BZA24]; ``grassmann.expmap0``).
+    The q(m−q) logits v_ij = tr(B_{⊖P_ij ⊕ U}ᵀ A_ij) (:func:`grassmann_mlr_logits`, row-major over the (m−q)×q
+    block) are the coordinates of the output in the orthonormal basis {[0; E_ij]} of the horizontal space at
+    I_{m,q}: Y = Exp_{I_{m,q}}([0; B]) = exp(ω(B)) I_{m,q} with B_ij = v_ij ([BZA24]; ``grassmann.expmap0``).
 
-    Shapes: U (..., n, p); P, W (q(m−q), n, p); out_shape = (m, q) → (..., m, q) orthonormal bases.
+    Shapes: U (..., n, p); P (q(m−q), n, p); A (q(m−q), n − p, p); out_shape = (m, q) → (..., m, q) bases.
     """
     m, q = (int(k) for k in out_shape)
     if not 1 <= q < m:
         raise ValueError(f"grassmann_fc: out_shape (m, q) needs 1 <= q < m; got {out_shape}")
-    v = grassmann_mlr_logits(U, P, W)
+    v = grassmann_mlr_logits(U, P, A)
     if v.shape[-1] != q * (m - q):
         raise ValueError(
             f"grassmann_fc: {v.shape[-1]} (P, W) pairs, but out_shape {(m, q)} needs q(m-q) = {q * (m - q)}"

@@ -1,6 +1,7 @@
 """Grassmann layers as flax NNX modules (ONB view: points are n×p orthonormal bases, [NY23]; math in
-:mod:`geomrep.nn.functional`). Offsets P and normals W are :class:`~geomrep.nn.parameters.ManifoldParam` on
-``Grassmann(n, p)``.
+:mod:`geomrep.nn.functional`). Offsets P are :class:`~geomrep.nn.parameters.ManifoldParam` on ``Grassmann(n, p)``;
+normals are Euclidean tangent coordinates A ∈ ℝ^{(n−p)×p} at I_{n,p} (see
+:func:`geomrep.nn.functional.grassmann_mlr_logits` for why).
 
 >>> import jax.numpy as jnp
 >>> from flax import nnx
@@ -12,35 +13,28 @@
 
 from __future__ import annotations
 
-import functools
 import math
 
 import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from geomrep.manifolds import Grassmann, grassmann
+from geomrep.manifolds import Grassmann
 from geomrep.nn import functional as F
 from geomrep.nn.parameters import ManifoldParam
 
 __all__ = ["GrassmannMLR", "GrassmannFC"]
 
 
-@functools.partial(jax.jit, static_argnums=(1, 2, 3))
-def _random_bases(key, shape, dtype, std):
-    return grassmann.random(key, shape, dtype, std=std)
-
-
 def _grassmann_params(rngs, count, n, p, dtype, weight_std):
-    """Offsets P = I_{n,p}; normals W = Exp_{I_{n,p}}([0; B]) with B ~ N(0, weight_std²) (I_{n,p} if std = 0)."""
-    manifold = Grassmann(n, p)
+    """Offsets P = I_{n,p} (ManifoldParams on Grassmann(n, p)); normals A ~ N(0, weight_std²) in the chart at
+    I_{n,p} (Euclidean, shape (count, n − p, p))."""
     dtype = jnp.dtype(dtype)
-    offsets = ManifoldParam(jnp.broadcast_to(jnp.eye(n, p, dtype=dtype), (count, n, p)), manifold=manifold)
-    if weight_std > 0:
-        normals = _random_bases(rngs.params(), (count, n, p), dtype, float(weight_std))
-    else:
-        normals = jnp.broadcast_to(jnp.eye(n, p, dtype=dtype), (count, n, p))
-    return offsets, ManifoldParam(normals, manifold=manifold)
+    offsets = ManifoldParam(
+        jnp.broadcast_to(jnp.eye(n, p, dtype=dtype), (count, n, p)), manifold=Grassmann(n, p)
+    )
+    normals = weight_std * jax.random.normal(rngs.params(), (count, n - p, p), dtype)
+    return offsets, nnx.Param(normals)
 
 
 def _check_sizes(cls, n, p):
@@ -51,8 +45,8 @@ def _check_sizes(cls, n, p):
 class GrassmannMLR(nnx.Module):
     """Gyro multiclass logistic regression on Gr(n, p): logits_k = ⟨⊖P_k ⊕ U, W_k⟩_gr ([NY23], gyro.md §B7).
 
-    Offsets start at P_k = I_{n,p}, normals at Exp_{I_{n,p}}([0; B_k]) with B_k ~ N(0, weight_std²), default
-    weight_std = 1/√(p(n−p)). Input (..., n, p) orthonormal bases → (..., K) logits.
+    Offsets start at P_k = I_{n,p}; normals A_k (tangent coordinates at I_{n,p}) at N(0, weight_std²) entries,
+    default weight_std = 1/√(p(n−p)). Input (..., n, p) orthonormal bases → (..., K) logits.
     """
 
     def __init__(

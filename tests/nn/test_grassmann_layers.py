@@ -8,7 +8,7 @@ import pytest
 import scipy.linalg as sla
 from flax import nnx
 
-from geomrep.manifolds import Grassmann
+from geomrep.manifolds import Euclidean, Grassmann
 from geomrep.nn import GrassmannFC, GrassmannMLR, ManifoldParam, manifold_labels_of
 from geomrep.nn import functional as F
 from geomrep.testing import assert_on_manifold, quick_jit
@@ -40,12 +40,12 @@ def _np_omega(B):
     return om
 
 
-def _np_logits(U, Ps, Ws):
+def _np_logits(U, Ps, As):
     return np.array(
         [
             [
-                np.sum(_np_chart(sla.expm(-_np_omega(_np_chart(Pk))) @ u) * _np_chart(Wk))
-                for Pk, Wk in zip(Ps, Ws, strict=True)
+                np.sum(_np_chart(sla.expm(-_np_omega(_np_chart(Pk))) @ u) * Ak)
+                for Pk, Ak in zip(Ps, As, strict=True)
             ]
             for u in U
         ]
@@ -58,50 +58,57 @@ _mlr = quick_jit(F.grassmann_mlr_logits)
 @pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
 def test_mlr_logits_match_numpy_and_ignore_the_basis_choice(dtype):
     rng = np.random.default_rng(0)
-    U, Ps, Ws = _bases(rng, 4), _bases(rng, 3), _bases(rng, 3)
-    got = _mlr(*(jnp.asarray(a, dtype) for a in (U, Ps, Ws)))
+    U, Ps, As = _bases(rng, 4), _bases(rng, 3), rng.standard_normal((3, N - P, P))
+    got = _mlr(*(jnp.asarray(a, dtype) for a in (U, Ps, As)))
     assert got.shape == (4, 3) and got.dtype == dtype
     tol = 1e-5 if dtype == jnp.float32 else 1e-11
-    np.testing.assert_allclose(np.asarray(got), _np_logits(U, Ps, Ws), atol=tol, rtol=tol)
+    np.testing.assert_allclose(np.asarray(got), _np_logits(U, Ps, As), atol=tol, rtol=tol)
+    # a point normal W enters through its chart, and the logits do not depend on the bases chosen for U, P
+    Ws = _bases(rng, 3)
+    np.testing.assert_allclose(
+        np.asarray(_mlr(U, Ps, np.stack([_np_chart(w) for w in Ws]))),
+        _np_logits(U, Ps, [_np_chart(w) for w in Ws]),
+        atol=1e-11,
+    )
     R = np.linalg.qr(rng.standard_normal((P, P)))[0]
-    rotated = _mlr(*(jnp.asarray(a @ R, dtype) for a in (U, Ps, Ws)))
+    rotated = _mlr(*(jnp.asarray(a, dtype) for a in (U @ R, Ps @ R, As)))
     np.testing.assert_allclose(np.asarray(rotated), np.asarray(got), atol=tol * 10, rtol=tol * 10)
 
 
 def test_fc_output_is_orthonormal_with_the_logits_as_its_chart():
     rng = np.random.default_rng(1)
     m, q = 4, 2
-    U, Ps, Ws = _bases(rng, 3), _bases(rng, q * (m - q)), _bases(rng, q * (m - q))
-    Y = np.asarray(F.grassmann_fc(jnp.asarray(U), jnp.asarray(Ps), jnp.asarray(Ws), out_shape=(m, q)))
+    U, Ps, As = _bases(rng, 3), _bases(rng, q * (m - q)), 0.5 * rng.standard_normal((q * (m - q), N - P, P))
+    Y = np.asarray(F.grassmann_fc(jnp.asarray(U), jnp.asarray(Ps), jnp.asarray(As), out_shape=(m, q)))
     assert Y.shape == (3, m, q)
-    v = _np_logits(U, Ps, Ws)
+    v = _np_logits(U, Ps, As)
     for i in range(3):
         np.testing.assert_allclose(Y[i].T @ Y[i], np.eye(q), atol=1e-12)
         np.testing.assert_allclose(_np_chart(Y[i]), v[i].reshape(m - q, q), atol=1e-10)
     with pytest.raises(ValueError, match="q\\(m-q\\)"):
-        F.grassmann_fc(jnp.asarray(U), jnp.asarray(Ps), jnp.asarray(Ws), out_shape=(5, 2))
+        F.grassmann_fc(jnp.asarray(U), jnp.asarray(Ps), jnp.asarray(As), out_shape=(5, 2))
 
 
 def test_gradients_are_finite_at_the_origin_and_match_finite_differences():
-    """At U = P = I_{n,p} and W = I_{n,p} (B = 0 everywhere: repeated zero angles) gradients are finite."""
+    """At U = P = I_{n,p} and A = 0 (B = 0 everywhere: repeated zero angles) gradients are finite."""
     eye = jnp.eye(N, P)
     rng = np.random.default_rng(2)
     targets = jnp.asarray(rng.standard_normal((2, 2)))
 
-    def loss(U, Ps, Ws, Pfc, Wfc):
-        H = F.grassmann_fc(U, Pfc, Wfc, out_shape=(4, 2))
-        return jnp.sum(F.grassmann_mlr_logits(H, Ps, Ws) * targets)
+    def loss(U, Ps, As, Pfc, Afc):
+        H = F.grassmann_fc(U, Pfc, Afc, out_shape=(4, 2))
+        return jnp.sum(F.grassmann_mlr_logits(H, Ps, As) * targets)
 
     grad = quick_jit(jax.grad(loss, argnums=(0, 1, 2, 3, 4)))
-    at_origin = (jnp.stack([eye, eye]), jnp.stack([jnp.eye(4, 2)] * 2), jnp.stack([jnp.eye(4, 2)] * 2),
-                 jnp.stack([eye] * 4), jnp.stack([eye] * 4))  # fmt: skip
+    at_origin = (jnp.stack([eye, eye]), jnp.stack([jnp.eye(4, 2)] * 2), jnp.zeros((2, 2, 2)),
+                 jnp.stack([eye] * 4), jnp.zeros((4, N - P, P)))  # fmt: skip
     for g in grad(*at_origin):
         assert np.all(np.isfinite(np.asarray(g)))
-    args = [jnp.asarray(_bases(rng, 2)), jnp.asarray(_bases(rng, 2, 4, 2)), jnp.asarray(_bases(rng, 2, 4, 2)),
-            jnp.asarray(_bases(rng, 4)), jnp.asarray(_bases(rng, 4))]  # fmt: skip
+    args = [jnp.asarray(_bases(rng, 2)), jnp.asarray(_bases(rng, 2, 4, 2)), jnp.asarray(rng.standard_normal((2, 2, 2))),
+            jnp.asarray(_bases(rng, 4)), jnp.asarray(0.5 * rng.standard_normal((4, N - P, P)))]  # fmt: skip
     grads = grad(*args)
     f = quick_jit(loss)
-    for i in (0, 2, 4):
+    for i in (0, 1, 2, 3, 4):
         direction = jnp.asarray(rng.standard_normal(args[i].shape))
         h = 1e-6
         plus = [a + h * direction if j == i else a for j, a in enumerate(args)]
@@ -118,8 +125,8 @@ def test_modules_shapes_dtypes_and_labels(dtype):
     H, logits = nnx.jit(lambda fc, mlr, U: (fc(U), mlr(fc(U))))(fc, mlr, U)
     assert H.shape == (6, 4, 2) and H.dtype == dtype and logits.shape == (6, 3) and logits.dtype == dtype
     assert_on_manifold(Grassmann(4, 2), H)
-    assert isinstance(fc.offsets, ManifoldParam) and fc.normals[...].shape == (4, N, P)
+    assert isinstance(fc.offsets, ManifoldParam) and fc.normals[...].shape == (4, N - P, P)
     labels = manifold_labels_of(mlr)
-    assert labels["offsets"] == Grassmann(4, 2) and labels["normals"] == Grassmann(4, 2)
+    assert labels["offsets"] == Grassmann(4, 2) and labels["normals"] == Euclidean()
     with pytest.raises(ValueError, match="1 <= p < n"):
         GrassmannMLR(3, 3, 2, rngs=nnx.Rngs(0))
