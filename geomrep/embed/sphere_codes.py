@@ -24,7 +24,8 @@ code), and it keeps going with generic directions once the codewords are used up
 first k of the k' > k directions are the k-direction set.
 
 :func:`align_first` turns a direction set so that its first vector points at a given direction (the parent's,
-when children are placed around a non-root node) with a Householder reflection, which preserves every angle.
+when children are placed around a non-root node) with a well-conditioned orthogonal map, which preserves every
+angle.
 """
 
 from __future__ import annotations
@@ -136,7 +137,7 @@ def spread_directions(count: int, dim: int) -> np.ndarray:
 
     >>> spread_directions(4, 2).round(12).tolist()
     [[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [-0.0, -1.0]]
-    >>> round(min_angle(spread_directions(4, 3)), 6) == round(np.arccos(-1 / 3), 6)  # tetrahedron
+    >>> bool(round(min_angle(spread_directions(4, 3)), 6) == round(np.arccos(-1 / 3), 6))  # tetrahedron
     True
     """
     count, dim = int(count), int(dim)
@@ -150,26 +151,38 @@ def spread_directions(count: int, dim: int) -> np.ndarray:
 
 
 def align_first(directions: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Reflect each direction set so that its first vector becomes ``target`` (a Householder reflection).
+    """Turn each direction set by an orthogonal map so that its first vector becomes ``target``.
 
-    H = I − 2ŵŵᵀ with ŵ = (d₀ − t)/‖d₀ − t‖ maps d₀ to t and preserves all angles. ŵ is normalised before use,
-    so H stays orthogonal to rounding even when d₀ and t nearly coincide; when they coincide exactly, H = I.
+    With d₀ the first vector and t the target, both unit:
+
+    - if d₀·t < 0: the Householder reflection H = I − 2ŵŵᵀ, ŵ = (d₀ − t)/‖d₀ − t‖, which maps d₀ to t;
+    - else: −(I − 2v̂v̂ᵀ), v̂ = (d₀ + t)/‖d₀ + t‖ (the reflection sends d₀ to −t, the sign flip back to t).
+
+    Either way the normalising vector has length ≥ √2, so the map is well conditioned: a reflection through
+    d₀ − t alone would be ill-defined when d₀ ≈ t (its direction is then rounding noise, and it would throw d₀
+    anywhere). Both maps are orthogonal, so every angle of the set is kept.
 
     Args:
       directions: (..., k, r) unit vectors (a batch of sets, or one set).
       target: (..., r) unit vectors, one per set.
 
     Returns:
-      (..., k, r) the reflected sets; ``out[..., 0, :] == target`` to rounding.
+      (..., k, r) the turned sets; ``out[..., 0, :] == target`` to rounding.
 
     >>> d = spread_directions(3, 2)
-    >>> align_first(d, np.array([0.0, 1.0]))[0].round(12).tolist()
+    >>> (align_first(d, np.array([0.0, 1.0]))[0].round(12) + 0.0).tolist()
     [0.0, 1.0]
+    >>> (align_first(d, np.array([1.0, 1e-17]))[0].round(12) + 0.0).tolist()  # nearly d[0] already
+    [1.0, 0.0]
     """
     directions = np.asarray(directions, dtype=np.float64)
     target = np.asarray(target, dtype=np.float64)
-    w = directions[..., 0, :] - target
-    norm = np.linalg.norm(w, axis=-1, keepdims=True)
-    w_hat = np.where(norm > 0, w / np.where(norm > 0, norm, 1.0), 0.0)
+    first = np.broadcast_to(
+        directions[..., 0, :], np.broadcast_shapes(directions[..., 0, :].shape, target.shape)
+    )
+    same_side = np.sum(first * target, axis=-1, keepdims=True) >= 0
+    w = np.where(same_side, first + target, first - target)  # ‖w‖ ≥ √2
+    w_hat = w / np.linalg.norm(w, axis=-1, keepdims=True)
     proj = np.einsum("...kr,...r->...k", directions, w_hat)
-    return directions - 2.0 * proj[..., None] * w_hat[..., None, :]
+    reflected = directions - 2.0 * proj[..., None] * w_hat[..., None, :]
+    return np.where(same_side[..., None], -reflected, reflected)

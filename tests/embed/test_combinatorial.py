@@ -179,12 +179,12 @@ def test_sarkar_guarantee_random_trees(seed, dim):
     n=st.integers(2, 60),
     seed=st.integers(0, 2**31 - 1),
     eps=st.floats(0.05, 3.0),
-    child_order=st.sampled_from(["graph", "bfs"]),
+    dim=st.sampled_from([2, 3]),
 )
-def test_sarkar_guarantee_property(n, seed, eps, child_order):
+def test_sarkar_guarantee_property(n, seed, eps, dim):
     # any tree (here: random, within depth 3 of node 0 so all examples share one compiled shape), any ε > 0
     edges = _random_tree(n, seed)
-    emb = combinatorial_embedding(edges, n, eps=eps, child_order=child_order)
+    emb = tree_embedding(edges, n, eps=eps, dim=dim)
     assert _assert_sarkar_guarantee(emb, edges, eps) <= 1 + eps + 1e-12
     np.testing.assert_array_equal(np.diag(_all_pairs(emb)), 0.0)
 

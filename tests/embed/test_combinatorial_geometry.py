@@ -131,9 +131,21 @@ def test_align_first_is_an_isometry_onto_the_target(dim):
     sets = np.stack([spread_directions(5, dim)] * 4)
     target = rng.standard_normal((4, dim))
     target /= np.linalg.norm(target, axis=1, keepdims=True)
-    target[0] = sets[0, 0]  # coinciding already: identity
+    target[0] = sets[0, 0]  # coinciding already
     out = align_first(sets, target)
     np.testing.assert_allclose(out[:, 0], target, atol=1e-15)
     gram = np.einsum("bkr,bjr->bkj", out, out)
     np.testing.assert_allclose(gram, np.einsum("bkr,bjr->bkj", sets, sets), atol=1e-14)
-    np.testing.assert_array_equal(out[0], sets[0])
+
+
+@pytest.mark.parametrize("dim", [2, 3, 5])
+def test_align_first_when_the_target_nearly_is_the_first_vector(dim):
+    # regression: a reflection through d0 − t (length ~1e-16, direction = rounding noise) threw d0 anywhere
+    sets = spread_directions(2 * dim + 2, dim)
+    for noise in (0.0, 2.2e-16, -4.4e-16, 1e-9):
+        target = sets[0].copy()
+        target[-1] += noise  # not exactly unit, as rounding leaves real directions
+        for t in (target, -target):
+            out = align_first(sets, t)
+            np.testing.assert_allclose(out[0], t, atol=1e-15)
+            np.testing.assert_allclose(out @ out.T, sets @ sets.T, atol=1e-14)
