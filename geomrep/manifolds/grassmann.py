@@ -14,13 +14,13 @@ Closed forms (Θ = principal angles; all matrix functions are of p×p symmetric 
 ==========================  ==========================================================================
 Exp_U(H)                    U cos(√(HᵀH)) + H sinc(√(HᵀH))                         ([EAS98] Thm 2.3)
 Log_U(V)                    M atanc(MᵀM),  M = (V − U UᵀV)(UᵀV)⁻¹,  atanc(a) = arctan(√a)/√a
-dist(U, V)                  ‖Θ‖₂ = (tr arctan²(√(MᵀM)))^{1/2}   (tan²θ_i are the eigenvalues of MᵀM)
+dist(U, V)                  ‖Θ‖₂ from sin²θ (SᵀS, S = V − U UᵀV) and cos²θ (CᵀC, C = UᵀV), see :func:`dist`
 Γ_{U→V}(H)                  (H − U sinc(√A) ΔᵀH + Δ q(A) ΔᵀH) Qᵀ,  Δ = Log_U V, A = ΔᵀΔ,
                             q(a) = (cos√a − 1)/a, Q = Vᵀ Exp_U(Δ)   ([EAS98] eq. 2.68)
 ==========================  ==========================================================================
 
 The formulas with M need UᵀV invertible: V must not contain a direction orthogonal to span(U) (a principal angle
-of π/2, the cut locus, where the geodesic is not unique). Points drawn by :func:`random` with moderate ``std``
+of π/2, the cut locus, where the geodesic is not unique); the distance is defined there. Points drawn by :func:`random` with moderate ``std``
 are far from it.
 
 Gyrovector structure (ONB view of [NY23]; notes gyro.md §B4), with origin I_{n,p} = [I_p; 0]: Log_{I_{n,p}}(U) =
@@ -81,6 +81,7 @@ __all__ = [
     "origin",
     "to_projector",
     "from_projector",
+    "exp_skew_apply",
     "gyro_add",
     "gyro_scalar_mul",
     "gyro_inv",
@@ -264,20 +265,53 @@ def _d_atanc_sqrt(a):
     )
 
 
-def _atan_sq(a):
-    """arctan(√a)², the squared angle whose tangent² is a."""
-    return jnp.arctan(_sqrt0(a)) ** 2
+def _blend(x):
+    """Weight 1 for x ≤ 1/3, 0 for x ≥ 2/3, ½(1 + cos(π(3x − 1))) in between (C¹), and its derivative."""
+    z = jnp.clip(3.0 * x - 1.0, 0.0, 1.0)
+    inside = (z > 0) & (z < 1)
+    return 0.5 * (1.0 + jnp.cos(jnp.pi * z)), jnp.where(inside, -1.5 * jnp.pi * jnp.sin(jnp.pi * z), 0.0)
 
 
-def _d_atan_sq(a):
-    return _atanc_sqrt(a) / (1.0 + jnp.maximum(a, 0.0))
+def _asinc_sqrt(a):
+    """arcsin(√a)/√a for 0 ≤ a < 1."""
+    return _branch(a, _eps(a) ** 0.5, lambda x: 1.0 + x / 6.0, lambda x: jnp.arcsin(_sqrt0(x)) / _sqrt0(x))
+
+
+def _theta_sq_from_sin_sq(s):
+    """arcsin²(√s)·w(s): the share of θ² computed from sin²θ, used while s ≤ 2/3 (accurate, smooth)."""
+    s_safe = jnp.clip(s, 0.0, 2.0 / 3.0)
+    return jnp.arcsin(_sqrt0(s_safe)) ** 2 * _blend(s)[0]
+
+
+def _d_theta_sq_from_sin_sq(s):
+    s_safe = jnp.clip(s, 0.0, 2.0 / 3.0)
+    w, dw = _blend(s)
+    # d/ds arcsin²(√s) = arcsin(√s)/(√s √(1 − s)) = asinc(√s)/√(1 − s): 1 at s = 0
+    return _asinc_sqrt(s_safe) / jnp.sqrt(1.0 - s_safe) * w + jnp.arcsin(_sqrt0(s_safe)) ** 2 * dw
+
+
+def _theta_sq_from_cos_sq(c):
+    """arccos²(√c)·(1 − w(1 − c)): the share of θ² computed from cos²θ, used while c ≤ 2/3."""
+    c_safe = jnp.clip(c, 0.0, 2.0 / 3.0)
+    return jnp.arccos(_sqrt0(c_safe)) ** 2 * (1.0 - _blend(1.0 - c)[0])
+
+
+def _d_theta_sq_from_cos_sq(c):
+    # d/dc arccos²(√c) = −arccos(√c)/(√c √(1 − c)): infinite at c = 0, where θ = π/2 and the distance itself has
+    # a kink (the cut locus); c is floored so the gradient stays finite there.
+    c_safe = jnp.clip(c, float(jnp.finfo(c.dtype).tiny) ** 0.5, 2.0 / 3.0)
+    w, dw = _blend(1.0 - c)
+    root = jnp.sqrt(c_safe)
+    acos = jnp.arccos(root)
+    return -acos / (root * jnp.sqrt(1.0 - c_safe)) * (1.0 - w) + acos**2 * dw
 
 
 COS_SQRT = spectral._generic(_cos_sqrt, _d_cos_sqrt)
 SINC_SQRT = spectral._generic(_sinc_sqrt, _d_sinc_sqrt)
 Q_FN = spectral._generic(_q, _d_q)
 ATANC_SQRT = spectral._generic(_atanc_sqrt, _d_atanc_sqrt)
-ATAN_SQ = spectral._generic(_atan_sq, _d_atan_sq)
+THETA_SQ_SIN = spectral._generic(_theta_sq_from_sin_sq, _d_theta_sq_from_sin_sq)
+THETA_SQ_COS = spectral._generic(_theta_sq_from_cos_sq, _d_theta_sq_from_cos_sq)
 
 
 def _gram(H):
@@ -380,18 +414,32 @@ def logmap(U, V):
     return _mm(M, g)
 
 
+def _theta_sq_sum(sin_sq, cos_sq):
+    """Σ θ_i² from two commuting symmetric matrices with eigenvalues sin²θ_i and cos²θ_i (same eigenvectors):
+    tr φ₁(sin_sq) + tr φ₂(cos_sq), φ₁(s) = arcsin²(√s) w(s), φ₂(c) = arccos²(√c)(1 − w(1 − c)), w a C¹ switch
+    from 1 (s ≤ 1/3) to 0 (s ≥ 2/3). Each θ_i is taken from the sine where it is small and from the cosine where it
+    is near π/2, so every angle is accurate to rounding and nothing needs UᵀV to be invertible."""
+    (a,) = spectral._apply((THETA_SQ_SIN,), sin_sq, ())
+    (b,) = spectral._apply((THETA_SQ_COS,), cos_sq, ())
+    return jnp.trace(a, axis1=-2, axis2=-1) + jnp.trace(b, axis1=-2, axis2=-1)
+
+
 def dist(U, V, *, keepdims: bool = False):
-    """Geodesic distance ‖Θ‖₂ = (Σ θ_i²)^{1/2} of the principal angles between span(U) and span(V),
-    computed as (tr arctan²(√(MᵀM)))^{1/2} (tan θ_i from M, which is accurate for small and for large angles,
-    unlike arccos of the singular values of UᵀV). Zero gradient at U = V; exact gradients at repeated angles.
+    """Geodesic distance ‖Θ‖₂ = (Σ θ_i²)^{1/2} of the principal angles between span(U) and span(V).
+
+    With C = UᵀV (cos θ) and S = V − U C (sin θ), Σ θ_i² = tr φ₁(SᵀS) + tr φ₂(CᵀC), where each angle is read
+    from its sine while small and from its cosine near π/2 (a smooth switch): accurate to rounding relative to each
+    angle (unlike arccos of σ(UᵀV) at small angles or arcsin at large ones) — except that an angle within δ of π/2
+    that shares the eigendecomposition with a small angle is accurate to ≈ eps/(2δ) absolute (1e-10 for δ = 1e-6 in
+    float64) — defined at the cut locus (an angle of π/2), zero gradient at U = V, exact gradients at repeated angles (Daleckii–Krein on p×p matrices).
 
     Shapes: U, V (..., n, p) → (...) (or (..., 1, 1) with ``keepdims``).
     """
     U, V = numerics.as_float(U), numerics.as_float(V)
     U, V = jnp.broadcast_arrays(U, V)
-    (theta_sq,) = spectral._apply((ATAN_SQ,), _gram(_tan_matrix(U, V)), ())
-    total = jnp.trace(theta_sq, axis1=-2, axis2=-1)
-    out = numerics.safe_sqrt(total)
+    C = _mm(_mT(U), V)
+    S = V - _mm(U, C)
+    out = numerics.safe_sqrt(_theta_sq_sum(_gram(S), _gram(C)))
     return out[..., None, None] if keepdims else out
 
 
@@ -508,6 +556,30 @@ def _exp_omega_origin(B):
     """exp(ω(B)) I_{n,p} = [cos√A; B sinc√A]."""
     c, s = spectral._apply((COS_SQRT, SINC_SQRT), _gram(B), ())
     return jnp.concatenate([c, _mm(B, s)], axis=-2)
+
+
+def exp_skew_apply(B, X=None):
+    """exp(ω(B)) X with ω(B) = [[0, −Bᵀ], [B, 0]] ∈ so(n), B ∈ ℝ^{(n−p)×p}, in closed form (p×p matrix functions
+    only, exact gradients at B = 0); X (..., n, k) defaults to I_{n,p}, giving the point Exp_{I_{n,p}}([0; B]).
+
+    The building block of the gyro operations (V ⊕ U = exp(ω(B_V)) U) and of models parametrised directly by B
+    (e.g. knowledge-graph embeddings: exp(ω(B_r)) exp(ω(B_h)) I_{n,p} is relation r acting on head h).
+
+    >>> B = jnp.array([[jnp.pi / 2]])
+    >>> bool(jnp.allclose(exp_skew_apply(B), jnp.array([[0.0], [1.0]]), atol=1e-6))
+    True
+    """
+    B = numerics.as_float(B)
+    if X is None:
+        return _exp_omega_origin(B)
+    X = numerics.as_float(X)
+    n = B.shape[-2] + B.shape[-1]
+    if X.shape[-2] != n:
+        raise ValueError(f"exp_skew_apply: X must have {n} rows (B is {B.shape[-2:]}), got shape {X.shape}")
+    shape = jnp.broadcast_shapes(B.shape[:-2], X.shape[:-2])
+    return _exp_omega_apply(
+        jnp.broadcast_to(B, shape + B.shape[-2:]), jnp.broadcast_to(X, shape + X.shape[-2:])
+    )
 
 
 def gyro_coords(U):
@@ -649,12 +721,15 @@ def pp_logmap(P, Q):
 
 
 def pp_dist(P, Q, *, keepdims: bool = False):
-    """Geodesic distance ‖Θ‖₂ between the ranges of P and Q: (tr arctan²(√(TᵀT)))^{1/2} with T as in
-    :func:`pp_logmap` (its eigenvalues are tan²θ_i and zeros)."""
+    """Geodesic distance ‖Θ‖₂ between the ranges of P and Q, as :func:`dist` with n×n matrices: on range(Q),
+    Q(I − P)Q has eigenvalues sin²θ_i and QPQ + (I − Q) cos²θ_i (the complement contributes sin² = 0, cos² = 1,
+    i.e. θ = 0); both are formed as Gram matrices ((I − P)Q)ᵀ(I − P)Q and (PQ)ᵀPQ, so no digits cancel. Defined at the cut locus; exact gradients at repeated eigenvalues."""
     P, Q = numerics.as_float(P), numerics.as_float(Q)
-    T, _ = _pp_log_half(P, Q)
-    (theta_sq,) = spectral._apply((ATAN_SQ,), _gram(T), ())
-    out = numerics.safe_sqrt(jnp.trace(theta_sq, axis1=-2, axis2=-1))
+    P, Q = jnp.broadcast_arrays(P, Q)
+    # Gram matrices of (I − P)Q and PQ rather than Q − QPQ: no cancellation, so small angles keep full accuracy
+    sin_part = Q - _mm(P, Q)
+    cos_part = _mm(P, Q)
+    out = numerics.safe_sqrt(_theta_sq_sum(_gram(sin_part), _gram(cos_part) + _eye(P) - Q))
     return out[..., None, None] if keepdims else out
 
 

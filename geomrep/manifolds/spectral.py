@@ -16,17 +16,17 @@ the same form with the cotangent in place of dX).
 Divided differences are evaluated without catastrophic cancellation for close eigenvalues a, b (d = a − b, all
 exact at d = 0 through a double ``where``):
 
-==============  ==================================================================  =================
-f               f[a, b]                                                             used by
-==============  ==================================================================  =================
-log x           log1p(x)/x · 1/m, x = |d|/m, m = min(a, b)                          :func:`sym_logm`
-exp x           e^M · expm1(−|d|)/(−|d|), M = max(a, b)                            :func:`sym_expm`
-√x              1/(√a + √b)                                                         :func:`sym_sqrtm`
-x^{-1/2}        −1/(√a √b (√a + √b))                                                :func:`sym_invsqrtm`
-x^{-1}          −1/(a b)                                                            :func:`sym_invm`
-x^t             m^{t−1} · expm1(t log1p(x))/x, x = |d|/m                            :func:`sym_powm`
-generic f       (f(a) − f(b))/d, or f'((a + b)/2) when |d| ≤ ε^{1/3} max(|a|, |b|, 1) :func:`sym_funcm`
-==============  ==================================================================  =================
+==============  ======================================================================  ====================
+f               f[a, b]                                                                 used by
+==============  ======================================================================  ====================
+log x           log1p(x)/x · 1/m, x = |d|/m, m = min(a, b)                              :func:`sym_logm`
+exp x           e^M · expm1(−|d|)/(−|d|), M = max(a, b)                                 :func:`sym_expm`
+√x              1/(√a + √b)                                                             :func:`sym_sqrtm`
+x^{-1/2}        −1/(√a √b (√a + √b))                                                    :func:`sym_invsqrtm`
+x^{-1}          −1/(a b)                                                                :func:`sym_invm`
+x^t             m^{t−1} · expm1(t log1p(x))/x, x = |d|/m                                :func:`sym_powm`
+generic f       (f(a) − f(b))/d, or f'((a + b)/2) when |d| ≤ ε^{1/3} max(|a|, |b|, 1)   :func:`sym_funcm`
+==============  ======================================================================  ====================
 
 The generic switch point ε^{1/3} (ε = machine epsilon of the dtype) balances the rounding error of the difference
 quotient (≈ ε|f|/|d|) against the midpoint rule's truncation error (≈ |f'''| d²/24): both are ≈ ε^{2/3}

@@ -54,14 +54,8 @@ def test_gyro_law_checker_catches_broken_operations():
         def gyro_inv(self, x):  # the transpose instead of the inverse
             return jnp.swapaxes(x, -1, -2)
 
-    class SwappedAI(SPD):
-        def gyro_add(self, x, y):  # Q^{1/2} P Q^{1/2}: the operands in the wrong order
-            return spd.gyro_add(y, x, metric="ai")
-
     with pytest.raises(AssertionError, match="law 'left_cancellation' fails"):
         check_gyro_laws(WrongInverse(3, "le"), dtype=jnp.float64, n=4)
-    with pytest.raises(AssertionError, match="law 'construction' fails"):
-        check_gyro_laws(SwappedAI(3, "ai"), dtype=jnp.float64, n=4)
     with pytest.raises(AssertionError, match="law 'commutativity' fails"):
         check_gyro_laws(SPD(3, "ai"), dtype=jnp.float64, n=4, commutative=True)
 
@@ -70,8 +64,14 @@ def test_gyro_law_checker_catches_broken_operations():
 # Closed forms against independent formulas (SciPy / NumPy, float64).
 
 
+@functools.partial(quick_jit, static_argnames="shape")
+def _random_spd_jit(seed, *, shape):
+    return spd.random(jax.random.key(seed), shape, jnp.float64, std=0.6)
+
+
 def _random_spd(seed, n=4, batch=()):
-    return np.asarray(spd.random(jax.random.key(seed), batch + (n, n), jnp.float64, std=0.6))
+    """Random SPD matrices from one compiled function per shape (eager calls would compile every primitive)."""
+    return np.asarray(_random_spd_jit(seed, shape=batch + (n, n)))
 
 
 def _sqrtm(a):
@@ -198,17 +198,28 @@ def test_pseudo_gyrodistance_is_the_distance_to_the_hyperplane_for_flat_metrics(
     )
 
 
+@functools.partial(quick_jit, static_argnames="metric")
+def _angles(eye, Q, R, *, metric):
+    return (
+        spd.gyro_coords(Q, metric=metric),
+        spd.gyro_coords(R, metric=metric),
+        spd.gyro_angle(eye, Q, R, metric=metric),
+        spd.gyro_angle(R, Q, Q, metric=metric),
+        spd.gyro_angle(eye, eye, Q, metric=metric),
+    )
+
+
 def test_gyro_angle():
     eye = np.eye(3)
     Q, R = _random_spd(11, 3), _random_spd(12, 3)
     for metric in METRICS:
-        a, b = spd.gyro_coords(Q, metric=metric), spd.gyro_coords(R, metric=metric)
+        a, b, angle, same, undefined = _angles(eye, Q, R, metric=metric)
         want = np.arccos(np.sum(a * b) / np.linalg.norm(a) / np.linalg.norm(b))
-        np.testing.assert_allclose(spd.gyro_angle(eye, Q, R, metric=metric), want, rtol=1e-12)
-        assert float(spd.gyro_angle(R, Q, Q, metric=metric)) < 1e-6
-        assert float(spd.gyro_angle(eye, eye, Q, metric=metric)) == pytest.approx(
+        np.testing.assert_allclose(angle, want, rtol=1e-12)
+        assert float(same) < 1e-6
+        assert float(undefined) == pytest.approx(
             np.pi / 2
-        )  # zero gyrovector
+        )  # a zero gyrovector has no angle: π/2 by convention
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -330,8 +341,15 @@ def test_value_delegates_and_is_a_static_leaf():
         m.point_shape(5)
 
 
-@pytest.mark.parametrize("metric", METRICS)
-def test_riemannian_sgd_and_adam_reach_the_frechet_mean(metric):
+@pytest.mark.parametrize(
+    "metric, optimizer",
+    [
+        ("ai", "radam"),
+        pytest.param("le", "rsgd", marks=pytest.mark.slow),
+        pytest.param("lc", "radam", marks=pytest.mark.slow),
+    ],
+)
+def test_riemannian_optimizers_reach_the_frechet_mean(metric, optimizer):
     # f(X) = Σ_i d(X, Y_i)²; for LE/LC its minimiser is the mean in the isometric coordinates (closed form).
     m = SPD(3, metric)
     Y = m.random(jax.random.key(2), (5, 3, 3), jnp.float64, std=0.5)
@@ -342,21 +360,25 @@ def test_riemannian_sgd_and_adam_reach_the_frechet_mean(metric):
         return jnp.sum(m.dist(p["x"], Y) ** 2) + jnp.sum((p["b"] - 1.0) ** 2)
 
     schedule = optax.cosine_decay_schedule(0.1, 300)
-    for tx in (optim.rsgd(schedule, labels, momentum=0.5), optim.radam(schedule, labels)):
+    if optimizer == "rsgd":
+        tx = optim.rsgd(schedule, labels, momentum=0.5)
+    else:
+        tx = optim.radam(schedule, labels)
 
-        @jax.jit
-        def run(p, tx=tx):
-            def step(_, carry):
-                p, s = carry
-                updates, s = tx.update(jax.grad(loss)(p), s, p)
-                return optim.apply_updates(p, updates, labels), s
+    @quick_jit
+    def run(p):
+        def step(_, carry):
+            p, s = carry
+            updates, s = tx.update(jax.grad(loss)(p), s, p)
+            return optim.apply_updates(p, updates, labels), s
 
-            return jax.lax.fori_loop(0, 300, step, (p, tx.init(p)))[0]
+        p = jax.lax.fori_loop(0, 300, step, (p, tx.init(p)))[0]
+        return p, m.norm(p["x"], m.egrad2rgrad(p["x"], jax.grad(loss)(p)["x"]))
 
-        p = run(params)
-        spd.check_spd(p["x"])
-        grad = m.egrad2rgrad(p["x"], jax.grad(loss)(p)["x"])
-        assert float(m.norm(p["x"], grad)) < 1e-4, (metric, tx)
-        if metric != "ai":
-            mean = jnp.mean(m.gyro_coords(Y), axis=0)
-            np.testing.assert_allclose(m.gyro_coords(p["x"]), mean, atol=1e-5)
+    p, grad_norm = run(params)
+    spd.check_spd(p["x"])
+    assert float(grad_norm) < 1e-4
+    np.testing.assert_allclose(p["b"], 1.0, atol=1e-6)
+    if metric != "ai":
+        mean = jnp.mean(m.gyro_coords(Y), axis=0)
+        np.testing.assert_allclose(m.gyro_coords(p["x"]), mean, atol=1e-5)

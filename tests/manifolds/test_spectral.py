@@ -48,22 +48,26 @@ FUNCTIONS = {
 VALUE_TOL = {jnp.float32: 2e-5, jnp.float64: 1e-12}
 
 
+@quick_jit
+def _all_values(x):
+    return {name: fn(x) for name, (fn, _) in FUNCTIONS.items()}
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
 def test_values_match_scipy_batched_jit_and_eager(dtype):
     rng = np.random.default_rng(0)
     xs = _spd(rng, 5, (2, 3))
     x = jnp.asarray(xs, dtype)
-    for name, (fn, ref) in FUNCTIONS.items():
-        got = fn(x)
+    values = _all_values(x)
+    for name, (_, ref) in FUNCTIONS.items():
+        got = values[name]
         assert got.dtype == dtype and got.shape == (2, 3, 5, 5), name
-        jitted = jax.jit(fn)(x)
         want = np.stack([np.real(ref(m)) for m in xs.reshape(-1, 5, 5)]).reshape(xs.shape)
         scale = 1.0 + np.abs(want).max()
         err = np.abs(np.asarray(got, np.float64) - want).max() / scale
         assert err < VALUE_TOL[dtype], (name, err)
-        np.testing.assert_allclose(
-            np.asarray(jitted), np.asarray(got), rtol=0, atol=10 * VALUE_TOL[dtype] * scale
-        )
+    eager = spectral.sym_logm(x)  # the eager path gives the jitted values
+    np.testing.assert_allclose(eager, values["logm"], rtol=0, atol=10 * VALUE_TOL[dtype])
 
 
 def test_sqrtm_invsqrtm_pair_and_clamped_domain():
@@ -101,45 +105,62 @@ HARD_POINTS = {
 }
 
 
-def _directional_fd(fn, x, cot, direction, h):
-    def f(m):
-        return float(np.sum(cot * np.asarray(fn(jnp.asarray(m)), np.float64)))
-
-    return (f(x + h * direction) - f(x - h * direction)) / (2 * h)
+FD_STEP = 1e-6
 
 
-@pytest.mark.parametrize("point", list(HARD_POINTS), ids=str)
-def test_gradients_match_central_differences_float64(point):
-    x = HARD_POINTS[point]
+@quick_jit
+def _grads_and_fd(x, cot, direction):
+    """Per point of the batch x and per function: the reverse-mode gradient of Σ cot ∘ f(X) and the central
+    difference of that loss along ``direction``."""
+    out = {}
+    for name, (fn, _) in FUNCTIONS.items():
+
+        def loss(m, fn=fn):
+            return jnp.sum(cot * fn(m), axis=(-2, -1))
+
+        grad = jax.grad(lambda m, loss=loss: jnp.sum(loss(m)))(x)
+        fd = (loss(x + FD_STEP * direction) - loss(x - FD_STEP * direction)) / (2 * FD_STEP)
+        out[name] = (grad, fd)
+    return out
+
+
+def test_gradients_match_central_differences_float64():
+    names = list(HARD_POINTS)
+    x = jnp.asarray(np.stack([HARD_POINTS[k] for k in names]))
     rng = np.random.default_rng(3)
-    cot = rng.normal(size=(3, 3))
+    cot = jnp.asarray(rng.normal(size=(3, 3)))
     direction = rng.normal(size=(3, 3))
-    direction = direction + direction.T
-    for name, (fn, _) in FUNCTIONS.items():
-        g = jax.grad(lambda m, fn=fn: jnp.sum(jnp.asarray(cot) * fn(m)))(jnp.asarray(x))
-        assert bool(jnp.all(jnp.isfinite(g))), (name, point)
+    direction = jnp.asarray(direction + direction.T)
+    for name, (g, fd) in _grads_and_fd(x, cot, direction).items():
+        assert bool(jnp.all(jnp.isfinite(g))), name
         # The gradient of F(sym X) is symmetric: the rule must not depend on how X's off-diagonal is split.
-        np.testing.assert_allclose(g, g.T, atol=1e-12)
-        got = float(jnp.sum(g * direction))
+        np.testing.assert_allclose(g, jnp.swapaxes(g, -1, -2), atol=1e-12)
         if name.startswith("clampm"):
-            continue  # max(λ, 0.7) has a kink only away from these spectra, but FD across it is meaningless
-        want = _directional_fd(fn, x, cot, direction, 1e-6)
-        assert abs(got - want) <= 1e-7 * (1 + abs(want)), (name, point, got, want)
+            continue  # max(λ, 0.7): central differences across the kink are meaningless; values tested above
+        got = jnp.sum(g * direction, axis=(-2, -1))
+        for i, point in enumerate(names):
+            assert abs(float(got[i]) - float(fd[i])) <= 1e-7 * (1 + abs(float(fd[i]))), (
+                name,
+                point,
+                got[i],
+                fd[i],
+            )
 
 
-@pytest.mark.parametrize("point", ["identity", "diag(1,1,2)", "random"])
-def test_gradients_float32_are_finite_and_match_float64(point):
-    x = HARD_POINTS[point]
+def test_gradients_float32_are_finite_and_match_float64():
+    names = ["identity", "diag(1,1,2)", "random"]
+    x = np.stack([HARD_POINTS[k] for k in names])
     cot = np.random.default_rng(4).normal(size=(3, 3))
-    for name, (fn, _) in FUNCTIONS.items():
-        grads = []
-        for dtype in DTYPES:
-            c = jnp.asarray(cot, dtype)
-            g = jax.grad(lambda m, fn=fn, c=c: jnp.sum(c * fn(m)))(jnp.asarray(x, dtype))
-            assert g.dtype == dtype and bool(jnp.all(jnp.isfinite(g))), (name, dtype)
-            grads.append(np.asarray(g, np.float64))
-        err = np.abs(grads[0] - grads[1]).max() / (1 + np.abs(grads[1]).max())
-        assert err < 1e-4, (name, point, err)
+    out = {
+        dtype: _grads_and_fd(*(jnp.asarray(a, dtype) for a in (x, cot, np.zeros((3, 3))))) for dtype in DTYPES
+    }
+    for name in FUNCTIONS:
+        g32, g64 = out[jnp.float32][name][0], out[jnp.float64][name][0]
+        assert g32.dtype == jnp.float32 and bool(jnp.all(jnp.isfinite(g32))), name
+        err = np.abs(np.asarray(g32, np.float64) - np.asarray(g64)).max() / (
+            1 + np.abs(np.asarray(g64)).max()
+        )
+        assert err < 1e-4, (name, err)
 
 
 def test_gradients_batched_and_under_jit():
@@ -172,10 +193,11 @@ def test_powm_gradient_in_the_exponent_batched():
     x = jnp.asarray(_spd(rng, 3, (4,)))
     t = jnp.asarray([0.5, -1.0, 2.0, 0.0])
 
-    def f(tt):
+    def loss(tt):
         return jnp.sum(spectral.sym_powm(x, tt) ** 2)
 
-    g = jax.grad(f)(t)
+    f = quick_jit(loss)
+    g = quick_jit(jax.grad(loss))(t)
     h = 1e-6
     for i in range(4):
         e = jnp.zeros(4).at[i].set(h)
