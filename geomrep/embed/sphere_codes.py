@@ -20,8 +20,7 @@ k > 2r                      greedy max-min code: ±e_i first, then farthest-poin
 
 The greedy code is coding-theoretic in the reference's sense: among hypercube vertices, Euclidean distance is
 2√(Hamming/r), so farthest-point selection picks codewords of large minimum Hamming distance (a lexicode-like
-code), and it keeps going with generic directions once the codewords are used up. Its prefixes are nested: the
-first k of the k' > k directions are the k-direction set.
+code), and it keeps going with generic directions once the codewords are used up.
 
 :func:`align_first` turns a direction set so that its first vector points at a given direction (the parent's,
 when children are placed around a non-root node) with a well-conditioned orthogonal map, which preserves every
@@ -109,23 +108,38 @@ def min_angle(directions: np.ndarray) -> float:
     return float(2.0 * np.arcsin(min(1.0, chord.min() / 2.0)))
 
 
+def _tour(points: np.ndarray) -> np.ndarray:
+    """The points reordered along a greedy nearest-neighbour tour from the first one."""
+    left = np.ones(len(points), bool)
+    left[0] = False
+    order = [0]
+    for _ in range(len(points) - 1):
+        gap = np.sum((points - points[order[-1]]) ** 2, axis=1)
+        order.append(int(np.argmin(np.where(left, gap, np.inf))))
+        left[order[-1]] = False
+    return points[order]
+
+
 @functools.lru_cache(maxsize=1024)
 def _spread_cached(count: int, dim: int) -> np.ndarray:
     if dim == 2:
-        return _planar(count, dim)
+        return _planar(count, dim)  # already a tour: consecutive angles are neighbours
     if count <= dim + 1:
-        return _simplex(count, dim)
+        return _simplex(count, dim)  # all pairs equidistant
     if count <= 2 * dim:
-        return _cross_polytope(count, dim)
-    code = _greedy_code(count, dim)
-    if min_angle(code) < 2.0 * np.pi / count:  # never worse than the planar set, which fits in any ℝʳ
-        return _planar(count, dim)
-    return code
+        code = _cross_polytope(count, dim)
+    else:
+        code = _greedy_code(count, dim)
+        if min_angle(code) < 2.0 * np.pi / count:  # never worse than the planar set, which fits in any ℝʳ
+            return _planar(count, dim)
+    return _tour(code)
 
 
 def spread_directions(count: int, dim: int) -> np.ndarray:
     """``count`` unit vectors in ℝ^dim, pairwise well separated (table in the module docstring).
 
+    Rows follow a nearest-neighbour tour from row 0 (for r = 2, increasing angle), so consecutive rows are near
+    each other: children in consecutive slots get nearby directions, which the graph-aware child order relies on.
     Deterministic (the greedy code uses a fixed seed) and cached; the returned array is read-only.
 
     Args:
