@@ -113,8 +113,8 @@ def hyperbolic_diffusion(
 
     >>> op = graph_heat_operator(np.array([[0, 1], [1, 2], [1, 3]]), 4, dtype=jnp.float64)
     >>> emb = hyperbolic_diffusion(op, 3)
-    >>> emb.times.tolist(), emb.weights.tolist()
-    ([1.0, 0.5, 0.25], [2.0, 1.4142135623730951, 1.0])
+    >>> emb.times.tolist(), np.round(emb.weights, 6).tolist()
+    ([1.0, 0.5, 0.25], [2.0, 1.414214, 1.0])
     """
     if not isinstance(operator, SpectralOperator):
         raise DiffusionInputError(
@@ -275,7 +275,7 @@ def half_space_dist(x, y):
     (the second form is exact near 0; Lin et al. 2023, the distance of their half-space model). At a common
     height z it is 2·asinh(‖x̂ − ŷ‖/(2z)), the per-scale term of HDD. Broadcasts over leading axes.
 
-    >>> float(half_space_dist(jnp.array([0.0, 1.0]), jnp.array([0.0, jnp.e])))  # a vertical geodesic: log ratio
+    >>> round(float(half_space_dist(jnp.array([0.0, 1.0]), jnp.array([0.0, jnp.e]))), 12)  # vertical: log ratio
     1.0
     """
     x, y = jnp.asarray(x), jnp.asarray(y)
@@ -310,8 +310,8 @@ def hdd_matrix(embedding: DiffusionEmbedding) -> jax.Array:
 
     >>> op = graph_heat_operator(np.array([[0, 1], [1, 2], [1, 3]]), 4, dtype=jnp.float64)
     >>> d = hdd_matrix(hyperbolic_diffusion(op, 3))
-    >>> bool(d[0, 2] == d[2, 0] == d[0, 3]), bool(d[0, 1] < d[0, 2])  # leaves are alike; the centre is nearer
-    (True, True)
+    >>> bool(d[0, 2] == d[2, 0]), bool(jnp.isclose(d[0, 2], d[0, 3])), bool(d[0, 1] < d[0, 2])  # centre nearer
+    (True, True, True)
     """
     n = embedding.num_nodes
     return _hdd_all_pairs(*_arrays(embedding), blocks=_tile_count(n))

@@ -1,6 +1,7 @@
 """Hyperbolic diffusion distance (Lin et al. 2023): HDD against an independent float64 NumPy implementation,
 the embedding's half-space geometry, heat-kernel laws, the truncated path and its error bound, and bad input."""
 
+import doctest
 import importlib.util
 import warnings
 from pathlib import Path
@@ -348,3 +349,9 @@ def test_gradient_in_the_eigenvalues_matches_finite_differences():
     h = 1e-6
     fd = (total(log_mu + h * direction) - total(log_mu - h * direction)) / (2 * h)
     np.testing.assert_allclose(jnp.dot(grad, direction), fd, rtol=1e-6)
+
+
+@pytest.mark.parametrize("module", ["geomrep.embed.diffusion", "geomrep.embed.diffusion_operators"])
+def test_docstring_examples(module):
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
