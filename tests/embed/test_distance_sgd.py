@@ -64,8 +64,10 @@ def test_gradient_matches_central_differences(manifold):
     targets = jnp.array([[1.0, 2.0, 1.5], [0.7, 2.5, 3.0]])
     weights = jnp.ones_like(targets)
 
+    loss = jax.jit(lambda p: dsgd.distance_loss(p, manifold, rows, cols, targets, weights))
+
     def f(p):
-        return float(dsgd.distance_loss(p, manifold, rows, cols, targets, weights))
+        return float(loss(p))
 
     grads = jax.grad(dsgd.distance_loss)(params, manifold, rows, cols, targets, weights)
     for leaf in ("points", "log_scale"):

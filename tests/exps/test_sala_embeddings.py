@@ -120,28 +120,50 @@ def test_public_combinatorial_command_on_a_tree_file(tmp_path):
     assert final["eval/saturated_points"] > 0 and 0 < final["export_scale"] < final["scale"]
 
 
+def test_bad_matrix_is_reported_by_the_launcher_before_any_work(tmp_path):
+    d = _tree_distances()
+    d[0, 1] += 0.5
+    np.save(tmp_path / "d.npy", d)
+    proc = _launch(tmp_path / "run", f"--config.data={tmp_path / 'd.npy'}", variant="hmds")
+    assert proc.returncode == 2 and re.search(r"error: .*d\.npy: not symmetric: entry \[0, 1\]", proc.stderr)
+    assert not (tmp_path / "run" / "metrics.jsonl").exists()
+
+
 @pytest.mark.parametrize(
     "case, message",
     [
-        ("asymmetric", r"not symmetric: entry \[0, 1\]"),
-        ("negative", r"entry \[1, 2\] = -1.0 is negative"),
+        ("negative", r"d\.npy: entry \[1, 2\] = -1.0 is negative"),
+        ("nan_for_hmds", r"entry \[3, 4\] is NaN \(unknown distances are allowed only for method=sgd\)"),
+        ("diagonal", r"diagonal entry \[5, 5\] = 2.0 must be 0"),
         ("matrix_for_combinatorial", "needs a graph"),
-        ("bad_space", "config.space"),
+        ("bad_space", "config.space='H2xQ3'"),
+        ("eps", "config.eps=0.0"),
     ],
 )
-def test_bad_input_is_reported_before_any_work(tmp_path, case, message):
+def test_bad_input_is_reported_by_validate_config(tmp_path, case, message):
+    sys.path.insert(0, str(ROOT))
+    from experiments.sala_embeddings.configs.default import get_config
+    from experiments.sala_embeddings.train import validate_config
+
     d = _tree_distances()
-    variant, flags = "hmds", []
-    if case == "asymmetric":
-        d[0, 1] += 0.5
-    elif case == "negative":
+    config = get_config("hmds")
+    if case == "negative":
         d[2, 1] = d[1, 2] = -1.0
+    elif case == "nan_for_hmds":
+        d[3, 4] = d[4, 3] = np.nan
+    elif case == "diagonal":
+        d[5, 5] = 2.0
     elif case == "matrix_for_combinatorial":
-        variant = "combinatorial"
+        config = get_config("combinatorial")
     elif case == "bad_space":
-        variant, flags = "sgd", ["--config.space=H2xQ3"]
+        config = get_config("sgd")
+        config.space = "H2xQ3"
+    elif case == "eps":
+        config.eps = 0.0
     np.save(tmp_path / "d.npy", d)
-    proc = _launch(tmp_path / "run", f"--config.data={tmp_path / 'd.npy'}", *flags, variant=variant)
-    assert proc.returncode == 2 and "error:" in proc.stderr
-    assert re.search(message, proc.stderr), proc.stderr
-    assert not (tmp_path / "run" / "metrics.jsonl").exists()
+    config.data = str(tmp_path / "d.npy")
+    with pytest.raises(ValueError, match=message):
+        validate_config(config)
+    if case == "nan_for_hmds":  # unknown entries are fine for the SGD
+        config.method = "sgd"
+        validate_config(config)
