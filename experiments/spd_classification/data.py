@@ -11,8 +11,8 @@ Synthetic benchmarks (gyro.md §D4; everything is fixed by the seed, float64 Num
 * ``wishart``: Σ_k = exp(G_k); X = (1/T) Σ_t x_t x_tᵀ + εI with x_t ~ N(0, Σ_y) (T frames, HAR-like covariance
   descriptors). The Bayes rule is the Wishart likelihood argmin_k log det Σ_k + tr(Σ_k⁻¹ X) (the εI jitter is a
   deterministic shift, ignored by the rule: ε = 0 by default).
-* ``grassmann``: class subspaces U_k (random n×p orthonormal bases); a sample is the span of the top-p left
-  singular vectors of U_y + τN, N with iid N(0, 1) entries. The Bayes rule has no closed form; the reference is
+* ``grassmann``: class subspaces U_k at geodesic distance δ from I_{n,p} (random directions); a sample is the
+  span of the top-p left singular vectors of U_y + τN, N with iid N(0, 1) entries. The Bayes rule has no closed form; the reference is
   the nearest class subspace in geodesic (principal-angle) distance, which for this isotropic noise model is the
   maximum-likelihood rule up to the dependence of the noise law on the angles, and is reported as "reference".
 
@@ -238,6 +238,20 @@ def _orthonormal(rng, shape, n, p):
     return q * np.sign(np.diagonal(r, axis1=-2, axis2=-1))[..., None, :]
 
 
+def grassmann_class_bases(
+    rng: np.random.Generator, num_classes: int, n: int, p: int, delta: float
+) -> np.ndarray:
+    """U_k = Exp_{I_{n,p}}([0; δ B̂_k]) = [V cos Σ Vᵀ; W sin Σ Vᵀ] with δB̂_k = W Σ Vᵀ (thin SVD), B̂_k Gaussian of unit
+    Frobenius norm: class subspaces at geodesic distance δ from I_{n,p} (all principal angles ≤ δ); (K, n, p)."""
+    B = rng.standard_normal((num_classes, n - p, p))
+    B = delta * B / np.linalg.norm(B, axis=(-2, -1), keepdims=True)
+    W, sig, Vt = np.linalg.svd(B, full_matrices=False)
+    V = np.swapaxes(Vt, -1, -2)
+    top = (V * np.cos(sig)[:, None, :]) @ Vt
+    bottom = (W * np.sin(sig)[:, None, :]) @ Vt
+    return np.concatenate([top, bottom], axis=-2)
+
+
 def _grassmann_samples(rng, bases, y, noise):
     n, p = bases.shape[-2:]
     M = bases[y] + noise * rng.standard_normal((y.size, n, p))
@@ -251,14 +265,20 @@ def grassmann_subspaces(
     n: int = 10,
     p: int = 3,
     num_classes: int = 10,
-    noise: float = 0.45,
+    delta: float = 1.0,
+    noise: float = 0.3,
     train_per_class: int = 200,
     test_per_class: int = 1000,
     mc_samples: int = 100_000,
 ) -> Dataset:
-    """Noisy class subspaces on Gr(n, p) (gyro.md §D4, Grassmann variant); reference = nearest class subspace."""
+    """Noisy class subspaces on Gr(n, p) (gyro.md §D4, Grassmann variant); reference = nearest class subspace.
+
+    Class subspaces are drawn at geodesic distance ``delta`` from I_{n,p} (:func:`grassmann_class_bases`, the
+    analogue of the SPD class means at distance δ from I); a sample of class y spans the top-p left singular
+    vectors of U_y + noise·N.
+    """
     rng = np.random.default_rng(seed)
-    bases = _orthonormal(rng, (num_classes,), n, p)
+    bases = grassmann_class_bases(rng, num_classes, n, p, delta)
     y_train = _labels(rng, num_classes, train_per_class)
     y_test = _labels(rng, num_classes, test_per_class)
     X_train = _grassmann_samples(rng, bases, y_train, noise)

@@ -104,9 +104,15 @@ def validate_config(config) -> None:
     if d.kind == "npz":
         need(bool(d.path), "data.path", "give the .npz file (arrays X [N, n, n] and y [N])")
         need(0 < d.test_fraction < 1, "data.test_fraction", "must lie in (0, 1)")
-        D.load_npz(
-            d.path, test_fraction=d.test_fraction, seed=config.seed
-        )  # SPDDataError names file and index
+        # SPDDataError names the file and the index of the first bad matrix
+        n = D.load_npz(d.path, test_fraction=d.test_fraction, seed=config.seed).X_train.shape[-1]
+    else:
+        n = d.n
+    if "spdnet" in names:
+        sizes = (n, *(int(k) for k in config.spdnet_dims))
+        ok = all(b <= a for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+        need(ok, "spdnet_dims", f"BiMap output sizes must not grow (input matrices are {n}x{n})")
+    if d.kind == "npz":
         return
     need(d.n >= 2, "data.n", "must be >= 2")
     need(d.num_classes >= 2, "data.num_classes", "must be >= 2")
@@ -151,7 +157,9 @@ def load_dataset(config) -> D.Dataset:
             seed, n=d.n, num_classes=d.num_classes, frames=d.frames, delta=d.delta, jitter=d.jitter, **sizes
         )
     elif d.kind == "grassmann":
-        ds = D.grassmann_subspaces(seed, n=d.n, p=d.p, num_classes=d.num_classes, noise=d.noise, **sizes)
+        ds = D.grassmann_subspaces(
+            seed, n=d.n, p=d.p, num_classes=d.num_classes, delta=d.delta, noise=d.noise, **sizes
+        )
     else:
         ds = D.load_npz(d.path, test_fraction=d.test_fraction, seed=seed)
     if d.kind != "grassmann" and d.congruence:

@@ -246,8 +246,8 @@ def spd_gyro_fc(X, P, W, *, metric):
     Returns:
       (..., m, m) SPD outputs (I when every W_ij = I).
     """
+    m = _fc_size(jnp.shape(P)[0])
     v = spd_mlr_logits(X, P, W, metric=metric)
-    m = _fc_size(v.shape[-1])
     rows, cols = jnp.tril_indices(m)
     V = jnp.zeros((*v.shape[:-1], m, m), v.dtype).at[..., rows, cols].set(v)
     if metric == "lc":  # φ(Y) = V
@@ -307,11 +307,11 @@ def grassmann_fc(U, P, A, *, out_shape):
     m, q = (int(k) for k in out_shape)
     if not 1 <= q < m:
         raise ValueError(f"grassmann_fc: out_shape (m, q) needs 1 <= q < m; got {out_shape}")
-    v = grassmann_mlr_logits(U, P, A)
-    if v.shape[-1] != q * (m - q):
+    if jnp.shape(P)[0] != q * (m - q):
         raise ValueError(
-            f"grassmann_fc: {v.shape[-1]} (P, W) pairs, but out_shape {(m, q)} needs q(m-q) = {q * (m - q)}"
+            f"grassmann_fc: {jnp.shape(P)[0]} (P, A) pairs, but out_shape {(m, q)} needs q(m-q) = {q * (m - q)}"
         )
+    v = grassmann_mlr_logits(U, P, A)
     B = v.reshape(*v.shape[:-1], m - q, q)
     H = jnp.concatenate([jnp.zeros((*v.shape[:-1], q, q), v.dtype), B], axis=-2)
     return grassmann.expmap0(H)

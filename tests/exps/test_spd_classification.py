@@ -151,15 +151,20 @@ def test_smoke_run_reports_bayes_beside_every_model_and_beats_chance(smoke_run):
     assert "bayes accuracy" in proc.stdout
 
 
-def test_rerun_resumes_and_retrains_nothing(smoke_run, tmp_path):
+def test_rerun_resumes_and_retrains_nothing(smoke_run, tmp_path, capsys):
+    """The same command on a finished workdir reads every model back (run in-process through launch.main)."""
+    import importlib.util
     import shutil
 
+    spec = importlib.util.spec_from_file_location("spd_launch_under_test", ROOT / "scripts" / "launch.py")
+    launch = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(launch)
     workdir, _ = smoke_run
     again = tmp_path / "again"
     shutil.copytree(workdir, again)
-    proc = _launch(again)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert proc.stdout.count("already trained") == 2
+    argv = ["--experiment", "spd_classification", "--config", f"{CONFIG}:smoke", "--workdir", str(again)]
+    assert launch.main(argv) == 0
+    assert capsys.readouterr().out.count("already trained") == 2
     assert json.loads((again / "results.json").read_text()) == json.loads(
         (workdir / "results.json").read_text()
     )
@@ -189,15 +194,23 @@ def test_bad_config_names_the_key(key, value, message):
         validate_config(config)
 
 
-def test_non_spd_npz_is_reported_with_file_and_index_before_any_work(tmp_path):
+def test_non_spd_npz_is_reported_by_validate_config_with_file_and_index(tmp_path):
+    """The launcher runs validate_config before any work; for npz data it loads and checks the file."""
+    from experiments.spd_classification.configs.default import get_config
+    from experiments.spd_classification.train import validate_config
+
     X = _spd_batch(8)
     X[6] = -X[6]
     path = tmp_path / "cov.npz"
     np.savez(path, X=X, y=np.arange(8) % 2)
-    proc = _launch(tmp_path / "w", "--config.data.kind=npz", f"--config.data.path={path}")
-    assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert f"{path}: X[6] is not positive definite" in proc.stderr
-    assert not (tmp_path / "w" / "metrics.jsonl").exists()
+    config = get_config("npz")
+    config.data.path = str(path)
+    with pytest.raises(D.SPDDataError, match=re.escape(f"{path}: X[6] is not positive definite")):
+        validate_config(config)
+    np.savez(path, X=_spd_batch(8, 5), y=np.arange(8) % 2)
+    config.spdnet_dims = (6,)
+    with pytest.raises(ValueError, match=re.escape("input matrices are 5x5")):
+        validate_config(config)
 
 
 def test_ai_mlr_accuracy_is_unchanged_under_a_common_congruence():

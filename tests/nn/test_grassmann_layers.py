@@ -79,7 +79,7 @@ def test_fc_output_is_orthonormal_with_the_logits_as_its_chart():
     rng = np.random.default_rng(1)
     m, q = 4, 2
     U, Ps, As = _bases(rng, 3), _bases(rng, q * (m - q)), 0.5 * rng.standard_normal((q * (m - q), N - P, P))
-    Y = np.asarray(F.grassmann_fc(jnp.asarray(U), jnp.asarray(Ps), jnp.asarray(As), out_shape=(m, q)))
+    Y = np.asarray(quick_jit(lambda *a: F.grassmann_fc(*a, out_shape=(m, q)))(U, Ps, As))
     assert Y.shape == (3, m, q)
     v = _np_logits(U, Ps, As)
     for i in range(3):
@@ -122,7 +122,13 @@ def test_modules_shapes_dtypes_and_labels(dtype):
     fc = GrassmannFC(N, P, 4, 2, param_dtype=dtype, rngs=nnx.Rngs(0))
     mlr = GrassmannMLR(4, 2, 3, param_dtype=dtype, rngs=nnx.Rngs(1))
     U = jnp.asarray(_bases(np.random.default_rng(3), 6), dtype)
-    H, logits = nnx.jit(lambda fc, mlr, U: (fc(U), mlr(fc(U))))(fc, mlr, U)
+    (g_fc, s_fc), (g_mlr, s_mlr) = nnx.split(fc), nnx.split(mlr)
+
+    def forward(s_fc, s_mlr, U):
+        H = nnx.merge(g_fc, s_fc)(U)
+        return H, nnx.merge(g_mlr, s_mlr)(H)
+
+    H, logits = quick_jit(forward)(s_fc, s_mlr, U)
     assert H.shape == (6, 4, 2) and H.dtype == dtype and logits.shape == (6, 3) and logits.dtype == dtype
     assert_on_manifold(Grassmann(4, 2), H)
     assert isinstance(fc.offsets, ManifoldParam) and fc.normals[...].shape == (4, N - P, P)

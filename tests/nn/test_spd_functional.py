@@ -47,65 +47,77 @@ def _np_mlr(X, P, W, metric):
     return out
 
 
-_mlr = {m: quick_jit(lambda X, P, W, m=m: F.spd_mlr_logits(X, P, W, metric=m)) for m in METRICS}
-_fc = {m: quick_jit(lambda X, P, W, m=m: F.spd_gyro_fc(X, P, W, metric=m)) for m in METRICS}
+def _mlr_and_fc(metric):
+    return quick_jit(
+        lambda X, P, W, Pfc, Wfc: (
+            F.spd_mlr_logits(X, P, W, metric=metric),
+            F.spd_gyro_fc(X, Pfc, Wfc, metric=metric),
+        )
+    )
+
+
+_KERNELS = {m: _mlr_and_fc(m) for m in METRICS}
+
+
+def _arrays(seed, n=4, K=3, m=3):
+    rng = np.random.default_rng(seed)
+    d = m * (m + 1) // 2
+    return (
+        _spd(rng, (5,), n),
+        _spd(rng, (K,), n),
+        _spd(rng, (K,), n),
+        _spd(rng, (d,), n, 0.3),
+        _spd(rng, (d,), n, 0.3),
+    )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("metric", METRICS)
-def test_mlr_logits_match_scipy(metric, dtype):
-    rng = np.random.default_rng(0)
-    X, P, W = _spd(rng, (5,), 4), _spd(rng, (3,), 4), _spd(rng, (3,), 4)
-    got = _mlr[metric](*(jnp.asarray(a, dtype) for a in (X, P, W)))
-    assert got.shape == (5, 3) and got.dtype == dtype
-    want = _np_mlr(X, P, W, metric)
-    np.testing.assert_allclose(np.asarray(got), want, atol=TOL[dtype] * 10, rtol=TOL[dtype])
+def test_mlr_logits_and_gyro_fc_match_scipy(metric, dtype):
+    """MLR logits vs the §B1–B3 closed forms with SciPy; gyro-FC outputs are SPD with the §B6 tangent coordinates
+    (LE/AI: log Y has entries v_ii and v_ij/√2; LC: φ(Y) has entries v_ij, lower triangle)."""
+    X, P, W, Pfc, Wfc = _arrays(0)
+    logits, Y = _KERNELS[metric](*(jnp.asarray(a, dtype) for a in (X, P, W, Pfc, Wfc)))
+    assert logits.shape == (5, 3) and logits.dtype == dtype and Y.shape == (5, 3, 3) and Y.dtype == dtype
+    np.testing.assert_allclose(
+        np.asarray(logits), _np_mlr(X, P, W, metric), atol=TOL[dtype] * 10, rtol=TOL[dtype]
+    )
+    Y = np.asarray(Y, np.float64)
+    v = _np_mlr(X, Pfc, Wfc, metric)
+    rows, cols = np.tril_indices(3)
+    scale = np.where(rows == cols, 1.0, 1.0 if metric == "lc" else 1 / np.sqrt(2))
+    for i in range(5):
+        assert np.linalg.eigvalsh(Y[i])[0] > 0
+        np.testing.assert_allclose(Y[i], Y[i].T, atol=TOL[dtype] * 10)
+        chart = _np_lc_coords(Y[i]) if metric == "lc" else _logm(Y[i])
+        np.testing.assert_allclose(
+            chart[rows, cols], v[i] * scale, atol=TOL[dtype] * 50, rtol=TOL[dtype] * 10
+        )
 
 
 def test_mlr_logits_reduce_to_identity_inner_product_at_p_equal_identity():
     """gyro.md §B9: with P_k = I the logit is ⟨Log_I X, Log_I W_k⟩; with W_k = I it is 0 (all metrics)."""
-    rng = np.random.default_rng(1)
-    X, W = _spd(rng, (4,), 3), _spd(rng, (2,), 3)
-    eye = np.broadcast_to(np.eye(3), (2, 3, 3))
+    X, _, W, Pfc, Wfc = _arrays(1)
+    eye = np.broadcast_to(np.eye(4), W.shape)
     for metric in METRICS:
         chart = _np_lc_coords if metric == "lc" else _logm
         want = np.array([[np.sum(chart(x) * chart(w)) for w in W] for x in X])
-        np.testing.assert_allclose(np.asarray(_mlr[metric](X, eye, W)), want, rtol=1e-10, atol=1e-12)
-        np.testing.assert_allclose(np.asarray(_mlr[metric](X, W, eye)), 0.0, atol=1e-12)
+        got, _ = _KERNELS[metric](X, eye, W, Pfc, Wfc)
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(np.asarray(_KERNELS[metric](X, W, eye, Pfc, Wfc)[0]), 0.0, atol=1e-12)
 
 
 def test_ai_mlr_is_invariant_under_a_common_congruence():
     """X → AXAᵀ, P_k → AP_kAᵀ, W_k → O W_k Oᵀ with O = (AP_kAᵀ)^{-1/2} A P_k^{1/2} orthogonal: logits unchanged."""
-    rng = np.random.default_rng(2)
-    X, P, W = _spd(rng, (6,), 4), _spd(rng, (2,), 4), _spd(rng, (2,), 4)
-    A = rng.standard_normal((4, 4)) + 2 * np.eye(4)
+    X, P, W, Pfc, Wfc = _arrays(2)
+    A = np.random.default_rng(2).standard_normal((4, 4)) + 2 * np.eye(4)
     P2 = A @ P @ A.T
-    O = [np.linalg.inv(np.real(sla.sqrtm(P2[k]))) @ A @ np.real(sla.sqrtm(P[k])) for k in range(2)]
-    W2 = np.stack([O[k] @ W[k] @ O[k].T for k in range(2)])
+    O = [np.linalg.inv(np.real(sla.sqrtm(P2[k]))) @ A @ np.real(sla.sqrtm(P[k])) for k in range(3)]
+    W2 = np.stack([O[k] @ W[k] @ O[k].T for k in range(3)])
     np.testing.assert_allclose(O[0] @ O[0].T, np.eye(4), atol=1e-10)
-    got = _mlr["ai"](A @ X @ A.T, P2, W2)
-    np.testing.assert_allclose(np.asarray(got), np.asarray(_mlr["ai"](X, P, W)), rtol=1e-9, atol=1e-9)
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("metric", METRICS)
-def test_gyro_fc_outputs_spd_with_the_logits_as_tangent_coordinates(metric, dtype):
-    """§B6: LE/AI: log Y has entries v_ii and v_ij/√2; LC: φ(Y) has entries v_ij (lower triangle)."""
-    rng = np.random.default_rng(3)
-    m = 3
-    X, P, W = _spd(rng, (4,), 5), _spd(rng, (6,), 5, 0.3), _spd(rng, (6,), 5, 0.3)
-    Y = np.asarray(_fc[metric](*(jnp.asarray(a, dtype) for a in (X, P, W))), np.float64)
-    assert Y.shape == (4, m, m)
-    v = _np_mlr(X, P, W, metric)
-    rows, cols = np.tril_indices(m)
-    for i in range(4):
-        assert np.linalg.eigvalsh(Y[i])[0] > 0
-        np.testing.assert_allclose(Y[i], Y[i].T, atol=TOL[dtype] * 10)
-        chart = _np_lc_coords(Y[i]) if metric == "lc" else _logm(Y[i])
-        scale = np.where(rows == cols, 1.0, 1.0 if metric == "lc" else 1 / np.sqrt(2))
-        np.testing.assert_allclose(
-            chart[rows, cols], v[i] * scale, atol=TOL[dtype] * 50, rtol=TOL[dtype] * 10
-        )
+    got, _ = _KERNELS["ai"](A @ X @ A.T, P2, W2, Pfc, Wfc)
+    want, _ = _KERNELS["ai"](X, P, W, Pfc, Wfc)
+    np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-9, atol=1e-9)
 
 
 def test_gyro_fc_rejects_a_parameter_count_that_is_not_triangular():
@@ -144,33 +156,11 @@ def test_bimap_reeig_logeig_and_vectorisation_match_numpy(dtype):
     )
 
 
-def _spdnet_head(X, Wst, P, W, metric):
-    return F.spd_mlr_logits(F.reeig(F.bimap(X, Wst), eps=1e-4), P, W, metric=metric)
-
-
 def _loss(X, Wst, P, W, Pfc, Wfc, metric):
     """BiMap → ReEig → (LogEig summary + gyro-FC → gyro-MLR): every SPD kernel in one scalar."""
     H = F.reeig(F.bimap(X, Wst), eps=1e-4)
     logits = F.spd_mlr_logits(F.spd_gyro_fc(H, Pfc, Wfc, metric=metric), P, W, metric=metric)
     return jnp.sum(jax.nn.log_softmax(logits)[:, 0]) + jnp.sum(F.logeig(H) * jnp.arange(H.shape[-1]))
-
-
-@pytest.mark.parametrize("metric", METRICS)
-def test_gradients_are_finite_at_the_identity_where_layers_start(metric):
-    """BiMap of X = I by a Stiefel W is I; ReEig, LogEig, gyro-FC and gyro-MLR then see repeated eigenvalues."""
-    n, m, K = 5, 3, 2
-    X = jnp.broadcast_to(jnp.eye(n), (2, n, n))
-    Wst = jnp.eye(n)[:, :m]
-    eye = jnp.broadcast_to(jnp.eye(m), (K, m, m))
-    eye_fc = jnp.broadcast_to(jnp.eye(m), (6, m, m))
-    grads = quick_jit(jax.grad(_loss, argnums=(0, 1, 2, 3, 4, 5)), static_argnums=6)(
-        X, Wst, eye, eye, eye_fc, eye_fc, metric
-    )
-    for g in grads:
-        assert np.all(np.isfinite(np.asarray(g)))
-    # at P = W = I everywhere the normals of the FC get no signal (its output is I for every input), but the
-    # input side does: the LogEig term reaches X and the BiMap weight
-    assert float(jnp.abs(grads[0]).max()) > 0 and float(jnp.abs(grads[1]).max()) > 0
 
 
 def _central_fd(f, x, h):
@@ -184,20 +174,40 @@ def _central_fd(f, x, h):
 
 
 @pytest.mark.parametrize("metric", METRICS)
-def test_gradients_match_central_finite_differences(metric):
+def test_gradients_are_finite_at_the_identity_and_match_central_finite_differences(metric):
+    """At X = I with a Stiefel BiMap weight, BiMap gives I: ReEig, LogEig, gyro-FC and gyro-MLR then see fully
+    repeated eigenvalues (where layers are initialised); gradients there are finite. At a random point they match
+    central finite differences."""
+    n, m, K = 4, 3, 2
+    eye = jnp.broadcast_to(jnp.eye(m), (K, m, m))
+    eye_fc = jnp.broadcast_to(jnp.eye(m), (6, m, m))
+    value_and_grad = quick_jit(jax.value_and_grad(_loss, argnums=(0, 1, 2, 3, 4, 5)), static_argnums=6)
+
+    def grad_fn(*args):
+        return value_and_grad(*args)[1]
+
+    def loss(*args):  # one compile serves the gradients and the finite differences
+        return value_and_grad(*args)[0]
+
+    at_identity = (jnp.broadcast_to(jnp.eye(n), (2, n, n)), jnp.eye(n)[:, :m], eye, eye, eye_fc, eye_fc)
+    grads = grad_fn(*at_identity, metric)
+    for g in grads:
+        assert np.all(np.isfinite(np.asarray(g)))
+    # at P = W = I everywhere the FC normals get no signal (the FC output is I for every input), but the input
+    # side does: the LogEig term reaches X and the BiMap weight
+    assert float(jnp.abs(grads[0]).max()) > 0 and float(jnp.abs(grads[1]).max()) > 0
+
     rng = np.random.default_rng(5)
-    n, m = 4, 2
     args = [
         _spd(rng, (2,), n),
         np.linalg.qr(rng.standard_normal((n, m)))[0],
-        _spd(rng, (2,), m, 0.3),
-        _spd(rng, (2,), m, 0.3),
-        _spd(rng, (3,), m, 0.3),
-        _spd(rng, (3,), m, 0.3),
+        _spd(rng, (K,), m, 0.3),
+        _spd(rng, (K,), m, 0.3),
+        _spd(rng, (6,), m, 0.3),
+        _spd(rng, (6,), m, 0.3),
     ]
     args = [jnp.asarray(a) for a in args]
-    loss = quick_jit(_loss, static_argnums=6)
-    grads = quick_jit(jax.grad(_loss, argnums=(0, 1, 2, 3, 4, 5)), static_argnums=6)(*args, metric)
+    grads = grad_fn(*args, metric)
     for i in (0, 1, 3, 5):  # inputs, BiMap weight, MLR normals, FC normals (offsets enter symmetrically)
 
         def f(v, i=i):

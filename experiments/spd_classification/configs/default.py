@@ -14,7 +14,8 @@ Variants (the argument after ``:``):
   congruence   wishart with X → A X Aᵀ applied to train and test (cond(A) = 10), AI/LE/LC gyro-MLR started at
                P = W = I: AI-MLR's accuracy must equal the same run with --config.data.congruence=0 (after
                AI centering the two data sets differ by a fixed rotation, under which AI training is equivariant).
-  grassmann    noisy 3-dim subspaces of ℝ¹⁰, 10 classes; reference = nearest class subspace (≈ 0.84).
+  grassmann    noisy 3-dim subspaces of ℝ¹⁰ around 10 class subspaces at distance 1 from I_{10,3}; reference =
+               nearest class subspace (≈ 0.84).
   npz          your own covariance descriptors: --config.data.path=FILE.npz with X [N, n, n] and y [N] (or
                X_train/y_train/X_test/y_test); 30% of each class is held out when only X, y are given.
   smoke        8 epochs of LE gyro-MLR and SPDNet on a small LE-Gaussian set (seconds; used by the tests).
@@ -50,7 +51,7 @@ def get_config(arg: str = "le_gaussian") -> ml_collections.ConfigDict:
     d.frames = 16
     d.jitter = 0.0
     d.p = 3
-    d.noise = 0.35
+    d.noise = 0.3
     d.train_per_class = 200
     d.test_per_class = 1000
     d.mc_samples = 100_000
@@ -59,7 +60,7 @@ def get_config(arg: str = "le_gaussian") -> ml_collections.ConfigDict:
     d.center = "none"
 
     c.models = SPD_ALL
-    c.spdnet_dims = (6,)
+    c.spdnet_dims = (8,)
     c.reeig_eps = 1e-4
     c.gyro_weight_std = -1.0
     c.fc_dims = (6,)
@@ -81,6 +82,8 @@ def get_config(arg: str = "le_gaussian") -> ml_collections.ConfigDict:
     elif arg == "wishart":
         d.kind = "wishart"
         d.center = "ai"
+        c.lr = 0.05
+        c.weight_decay = 3e-3
     elif arg == "congruence":
         d.kind = "wishart"
         d.center = "ai"
