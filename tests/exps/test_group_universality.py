@@ -99,7 +99,14 @@ def test_resume_after_losing_the_last_checkpoint_ends_bit_identical(smoke_run, t
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("train_fraction", 1.0), ("group", "K4"), ("eval_every", 70), ("b2", 1.0), ("seeds", ())],
+    [
+        ("train_fraction", 1.0),
+        ("group", "K4"),
+        ("eval_every", 70),
+        ("b2", 1.0),
+        ("seeds", ()),
+        ("seeds", (0, 0)),
+    ],
 )
 def test_validate_config_names_the_key(key, value):
     config = get_config("smoke")
