@@ -10,8 +10,8 @@ Nguyen & Yang 2023 ([NY23]) and Nguyen et al. 2024 ([MMNN++]) for the affine-inv
 through :mod:`geomrep.manifolds.spectral` (finite gradients at repeated eigenvalues, e.g. X = I).
 
 References:
-    [HV17] Z. Huang, L. Van Gool, "A Riemannian Network for SPD Matrix Learning", AAAI 2017: BiMap (eq. 1),
-        ReEig (eq. 6), LogEig (eq. 8).
+    [HV17] Z. Huang, L. Van Gool, "A Riemannian Network for SPD Matrix Learning", AAAI 2017: the BiMap, ReEig
+        and LogEig layers (equation numbers not checked: the paper text was not available here).
     [NY23] X. S. Nguyen, S. Yang, "Building Neural Networks on Matrix Manifolds: A Gyrovector Space Approach",
         ICML 2023 (gyro-MLR on SPD: logit_k = ⟨⊖P_k ⊕ X, W_k⟩_gr; its Thms. 2.23–2.25 give the pseudo-
         gyrodistances for AI, LE and LC, as cited by later work).
@@ -20,8 +20,8 @@ References:
     [BZA24] T. Bendokat, R. Zimmermann, P.-A. Absil, "A Grassmann manifold handbook", Adv. Comput. Math. 50,
         2024 (the exponential at I_{n,p}).
     [G18] O. Ganea, G. Bécigneul, T. Hofmann, "Hyperbolic Neural Networks", NeurIPS 2018 (arXiv:1805.09112).
-        §3.1 hyperbolic multiclass logistic regression (the logit of Thm. 4 / eq. 25); §3.2 Möbius
-        matrix-vector multiplication, bias translation and pointwise non-linearities (φ^⊗).
+        §3.1 hyperbolic multiclass logistic regression; §3.2 Möbius matrix-vector multiplication, bias
+        translation and pointwise non-linearities (φ^⊗). Formulas as restated in gyro.md §B8.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def mobius_pointwise(fn, x, *, c=1.0):
 
 
 def hyperbolic_mlr_logits(x, p, a, *, c=1.0):
-    """Logits of hyperbolic multiclass logistic regression ([G18] §3.1, Thm. 4).
+    """Logits of hyperbolic multiclass logistic regression ([G18] §3.1).
 
     logit_k(x) = (λ_{p_k}‖a_k‖/√c) · asinh( 2√c ⟨z_k, a_k⟩ / ((1 − c‖z_k‖²) ‖a_k‖) ),   z_k = (−p_k) ⊕_c x,
 
@@ -133,7 +133,7 @@ def _check_class_params(name, X, P, W):
 
 
 def bimap(X, W):
-    """BiMap layer Y = Wᵀ X W ([HV17] eq. 1), W ∈ St(n_in, n_out) (orthonormal columns).
+    """BiMap layer Y = Wᵀ X W ([HV17]), W ∈ St(n_in, n_out) (orthonormal columns).
 
     Shapes: X (..., n_in, n_in); W (n_in, n_out) → (..., n_out, n_out). SPD in, SPD out (W has full column rank).
 
@@ -147,7 +147,7 @@ def bimap(X, W):
 
 
 def reeig(X, *, eps=1e-4):
-    """ReEig layer U max(Λ, ε) Uᵀ ([HV17] eq. 6); ε is a Python float (1e-4 in SPDNet practice).
+    """ReEig layer U max(Λ, ε) Uᵀ ([HV17]); ε is a Python float (1e-4 in SPDNet practice).
 
     Gradients use the Daleckii–Krein rule of :func:`geomrep.manifolds.spectral.sym_clampm` (finite at X = I).
 
@@ -157,7 +157,7 @@ def reeig(X, *, eps=1e-4):
 
 
 def logeig(X):
-    """LogEig layer U log(Λ) Uᵀ ([HV17] eq. 8): the matrix logarithm, mapping SPD to its tangent space at I.
+    """LogEig layer U log(Λ) Uᵀ ([HV17]): the matrix logarithm, mapping SPD to its tangent space at I.
 
     Shapes: X (..., n, n) → (..., n, n).
     """

@@ -3,7 +3,8 @@ Nguyen & Yang ([NY23], [MMNN++]) for the metrics "ai", "le" and "lc" (math in :m
 
 Manifold-valued parameters are :class:`~geomrep.nn.parameters.ManifoldParam`: BiMap weights on
 ``Stiefel(n_in, n_out)``, gyro offsets P and normals W on ``SPD(n, metric)``. Train with ``geomrep.optim`` and
-the labels of :func:`~geomrep.nn.parameters.manifold_labels_of`.
+the labels of :func:`~geomrep.nn.parameters.manifold_labels_of`. References are listed in
+:mod:`geomrep.nn.functional`.
 
 >>> import jax.numpy as jnp
 >>> from flax import nnx
@@ -31,7 +32,7 @@ __all__ = ["BiMap", "ReEig", "LogEig", "SPDGyroMLR", "SPDGyroFC"]
 
 
 class BiMap(nnx.Module):
-    """Y = Wᵀ X W ([HV17] eq. 1): SPD(in_dim) → SPD(out_dim), W a ``Stiefel(in_dim, out_dim)`` ManifoldParam.
+    """Y = Wᵀ X W ([HV17]): SPD(in_dim) → SPD(out_dim), W a ``Stiefel(in_dim, out_dim)`` ManifoldParam.
 
     W is initialised with orthonormal columns (``nnx.initializers.orthogonal``); out_dim ≤ in_dim.
     """
@@ -49,7 +50,7 @@ class BiMap(nnx.Module):
 
 
 class ReEig(nnx.Module):
-    """U max(Λ, eps) Uᵀ ([HV17] eq. 6); ``eps`` = 1e-4 as in SPDNet."""
+    """U max(Λ, eps) Uᵀ ([HV17]); ``eps`` = 1e-4 as in SPDNet."""
 
     def __init__(self, eps: float = 1e-4):
         self.eps = float(eps)
@@ -59,7 +60,7 @@ class ReEig(nnx.Module):
 
 
 class LogEig(nnx.Module):
-    """Matrix logarithm U log(Λ) Uᵀ ([HV17] eq. 8); ``vectorize=True`` returns the isometric upper-triangle
+    """Matrix logarithm U log(Λ) Uᵀ ([HV17]); ``vectorize=True`` returns the isometric upper-triangle
     vector (n(n+1)/2 entries, off-diagonals × √2) ready for a linear layer."""
 
     def __init__(self, vectorize: bool = False):
