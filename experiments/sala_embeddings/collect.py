@@ -30,6 +30,7 @@ def _fmt(value, digits=4):
 
 def main() -> None:
     runs = Path(sys.argv[1] if len(sys.argv) > 1 else "runs/sala")
+    hmds_pivot(runs)
     for method in ("hmds", "combinatorial", "sgd"):
         folder = runs / method
         if not folder.is_dir():
@@ -60,6 +61,26 @@ def main() -> None:
                 cells += [_fmt(m.get("eval_tree/graph_map")), _fmt(m.get("eval_tree/distortion_worst"))]
             cells += [_fmt(m.get("scale")), _fmt(m.get("wall_seconds"), 3)]
             print("| " + " | ".join(cells) + " |")
+
+
+def hmds_pivot(runs: Path) -> None:
+    """h-MDS as graph × t rows and rank columns, cells ``d_avg / MAP`` (from workdirs named GRAPH_tT_rK)."""
+    cells: dict = {}
+    ranks = set()
+    for workdir in sorted((runs / "hmds").glob("*_t*_r*")):
+        m = _final(workdir) if (workdir / "metrics.jsonl").is_file() else {}
+        graph, t, rank = workdir.name.rsplit("_", 2)
+        ranks.add(int(rank[1:]))
+        value = f"{m['eval/distortion_avg']:.3f} / {m['eval/graph_map']:.3f}" if m else "(unfinished)"
+        cells.setdefault((graph, t[1:]), {})[int(rank[1:])] = value
+    if not cells:
+        return
+    ranks = sorted(ranks)
+    print("\n### h-MDS, d_avg / graph MAP by rank\n")
+    print("| graph | t | " + " | ".join(f"rank {k}" for k in ranks) + " |")
+    print("|---|---|" + "---|" * len(ranks))
+    for (graph, t), row in sorted(cells.items()):
+        print(f"| {graph} | {t} | " + " | ".join(row.get(k, "–") for k in ranks) + " |")
 
 
 if __name__ == "__main__":

@@ -39,9 +39,12 @@ import scipy.sparse.csgraph
 
 from geomrep.manifolds import Euclidean, PoincareBall, numerics
 
-# (block × nodes) distances per device call. Large enough to amortise dispatch, small enough that a block's few
-# (block, n) temporaries stay in cache-sized pieces; measured by scripts/benchmarks/closure_eval_speed.py.
-_ELEMENTS_PER_BLOCK = 1 << 21
+# (block × nodes) distances per kernel call: large enough to amortise the call (~0.3 ms), small enough that the
+# block's (block, n) temporaries stay in cache. Measured on this 2-core CPU: the ranking kernel over the noun
+# closure (n = 82k) is fastest at 12 rows (2^20; 3 rows: +90 %, 25 rows: +17 %), the distortion kernel at
+# n = 4,000 at 64 rows (2^18; 524 rows: 3x slower), which writes several float64 (block, n) arrays.
+_ELEMENTS_PER_BLOCK = 1 << 20
+_DISTORTION_ELEMENTS_PER_BLOCK = 1 << 18
 # Bytes of live temporaries per (block, n) element in the kernels (distances, graph rows, search positions and
 # their float64 copies): the block size is capped so that they take at most half the free memory.
 _BYTES_PER_ELEMENT = 48
@@ -172,13 +175,15 @@ def _free_memory_bytes() -> int | None:
         return None
 
 
-def _block_rows(rows: int, num_nodes: int, block_size: int | None) -> int:
-    """Rows per kernel call: the given ``block_size`` or ~2M elements, capped so that four blocks' temporaries (one
-    per worker thread) fit in half the free memory (a too-large request is reduced with a warning rather than
+def _block_rows(
+    rows: int, num_nodes: int, block_size: int | None, elements: int = _ELEMENTS_PER_BLOCK
+) -> int:
+    """Rows per kernel call: the given ``block_size`` or ``elements // n``, capped so that four blocks' temporaries
+    (one per worker thread) fit in half the free memory (a too-large request is reduced with a warning rather than
     exhausting memory)."""
     if block_size is not None and (isinstance(block_size, bool) or int(block_size) < 1):
         raise ValueError(f"block_size must be a positive integer; got {block_size}")
-    wanted = int(block_size) if block_size is not None else max(1, _ELEMENTS_PER_BLOCK // num_nodes)
+    wanted = int(block_size) if block_size is not None else max(1, elements // num_nodes)
     free = _free_memory_bytes()
     if free is not None:
         fits = max(1, free // 8 // (_BYTES_PER_ELEMENT * num_nodes))  # half the memory, ≤ 4 blocks at a time
@@ -506,7 +511,7 @@ def closure_reconstruction(
         ``manifold=None``, an (n, n) distance matrix or a row function (see the module docstring).
       edges: (m, 2) integer array of directed pairs (u, v).
       manifold: a manifold value with ``dist(x, y)``, or None for precomputed distances.
-      block_size: sources per device call (default: ~2M distances per call, capped by free memory).
+      block_size: sources per device call (default: ~1M distances per call, capped by free memory).
       sample: None for every source (exact), or a number of sources drawn uniformly (NK17's ``-sample``).
       seed: seed of the sample.
       threads: worker threads issuing kernel calls (default: the usable cores, at most 4; 1 = sequential).
@@ -666,7 +671,7 @@ def distortion(
         are an error.
       manifold: a manifold value with ``dist(x, y)``, or None for precomputed embedded distances.
       scale: the embedding's scale τ (combinatorial) or t (h-MDS): embedded distances are divided by it.
-      block_size: rows per call (default: ~2M distances per call, capped by free memory).
+      block_size: rows per call (default: ~260k distances per call, capped by free memory).
       sample: None for every row (exact), or a number of rows drawn uniformly.
       seed: seed of the sample.
       threads: worker threads issuing kernel calls (default: the usable cores, at most 4; 1 = sequential). A
@@ -699,7 +704,7 @@ def distortion(
     if not np.isfinite(scale) or scale <= 0:
         raise ValueError(f"scale must be a positive finite number; got {scale}")
     rows_used, sampled = _sample_rows(np.arange(num_nodes), sample, seed)
-    block = _block_rows(len(rows_used), num_nodes, block_size)
+    block = _block_rows(len(rows_used), num_nodes, block_size, _DISTORTION_ELEMENTS_PER_BLOCK)
 
     def compute(start):
         ids = rows_used[start : start + block]
@@ -801,7 +806,7 @@ def graph_reconstruction(
         For a distance matrix without a graph, :func:`nearest_neighbour_edges` gives the pairs to rank (with
         ``directed=True``: each point's own nearest neighbours).
       manifold: a manifold value with ``dist(x, y)``, or None for precomputed distances.
-      block_size: source nodes per call (default: ~2M distances per call, capped by free memory).
+      block_size: source nodes per call (default: ~1M distances per call, capped by free memory).
       sample: None for every node with a neighbour (exact), or a number of them drawn uniformly.
       seed: seed of the sample.
       directed: if True, N_a = {b : (a, b) in edges} as given (not symmetrised): for nearest-neighbour pairs.
