@@ -179,8 +179,8 @@ def test_product_space_and_float32_fit():
     edges = np.array([(k, (k - 1) // 2) for k in range(1, 15)])  # a binary tree
     d = graph_distances(edges, 15)
     space = Product((PoincareBall(1.0), Sphere(1.0), Euclidean()), (2, 2, 1))
-    fit = dsgd.fit_distances(d, space, edges=edges, epochs=40, lr=0.05, batch_size=5, num_samples=4)
+    fit = dsgd.fit_distances(d, space, edges=edges, epochs=15, lr=0.05, batch_size=5, num_samples=4)
     assert fit.points.shape == (15, space.ambient_size) and np.isfinite(fit.points).all()
     assert fit.losses[-1] < fit.losses[0]
-    fit32 = dsgd.fit_distances(d, PoincareBall(1.0), dim=2, epochs=40, lr=0.05, dtype=jnp.float32)
+    fit32 = dsgd.fit_distances(d, PoincareBall(1.0), dim=2, epochs=15, lr=0.05, dtype=jnp.float32)
     assert fit32.points.dtype == np.float32 and fit32.losses[-1] < fit32.losses[0]
