@@ -7,6 +7,9 @@ Public names:
     EdgeFileError           ValueError subclass for malformed files; the message names file and line
     dataset_path(name)      path of a shipped data set ("mammals")
     DATASETS                the shipped data sets: name -> (file name, description)
+    transitive_reduction    the basic edges of a DAG (no other path u -> ... -> v)
+    link_prediction_split   seeded held-out validation/test edges among a closure's non-basic edges -> LinkSplit
+    split_for_workdir       read back and check a workdir's split.npz, or make and save it (SplitFileError)
 
 Example:
     >>> from geomrep.data import load_closure
@@ -17,5 +20,28 @@ Example:
 
 from geomrep.data.edges import EdgeFileError, EdgeList, load_closure, load_edges
 from geomrep.data.registry import DATASETS, dataset_path
+from geomrep.data.splits import (
+    LinkSplit,
+    SplitFileError,
+    link_prediction_split,
+    load_split,
+    save_split,
+    split_for_workdir,
+    transitive_reduction,
+)
 
-__all__ = ["DATASETS", "EdgeFileError", "EdgeList", "dataset_path", "load_closure", "load_edges"]
+__all__ = [
+    "DATASETS",
+    "EdgeFileError",
+    "EdgeList",
+    "LinkSplit",
+    "SplitFileError",
+    "dataset_path",
+    "link_prediction_split",
+    "load_closure",
+    "load_edges",
+    "load_split",
+    "save_split",
+    "split_for_workdir",
+    "transitive_reduction",
+]
