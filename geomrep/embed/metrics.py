@@ -3,7 +3,8 @@
 ``closure_reconstruction`` is the evaluation of Nickel & Kiela (2017), as the reference code computes it
 (``hype/graph.py``): on the *training* transitive closure, directed (each node ``u`` is linked to its ancestors).
 It ranks graph closure neighbours; Sala et al.'s MAP (:func:`graph_map`), which ranks distance-1 graph
-neighbours, is a different metric with a different name.
+neighbours, is a different metric with a different name. ``link_prediction`` is NK17's held-out variant: the same
+ranking of held-out pairs, filtered (other true pairs are no candidates).
 
 **Distance sources.** Every metric reads distances one block of rows at a time, never an n × n matrix unless
 it was given one. The embedded distances (the first argument) come from one of
@@ -346,7 +347,7 @@ def _positives_table(edges: np.ndarray, num_nodes: int):
     return lists.sources, _neighbour_table(lists, members, int(lists.counts.max()), num_nodes)
 
 
-def _rank_stats(d, sources, positives):
+def _rank_stats(d, sources, positives, ignored=None):
     """Sum of ranks, number of pairs, sum of AP and number of non-finite distances over one block of sources.
 
     ``d`` (b, n) holds the distances from each source (padded sources are -1) to every node. Per row, the
@@ -360,6 +361,14 @@ def _rank_stats(d, sources, positives):
     gather from the block's flat threshold table each), and #{w : d_w ≤ T_m} = #{w : k(w) ≤ m} is the cumulative
     histogram of k. That is O(n log P) per row with no sort over n. Subtracting the neighbours counted there gives
     the ranks among non-neighbours and the precisions at each neighbour, ties grouped. The node itself sits at +inf.
+
+    ``ignored`` (b, Q), padded with n, optionally lists per row nodes I(u) that are not candidates at all (the
+    filtered setting of link prediction: other known true pairs). They must be distinct, not u and not in the
+    row's positives. Their distances sorted give #{i ∈ I(u) : d_i ≤ t_j} and #{i ∈ I(u) : d_i ≤ s_j} by two
+    binary searches per threshold (O(P log Q)), subtracted from the counts above:
+
+        rank(u, v_j) = 1 + #{w ∉ P(u) ∪ I(u), w ≠ u : d_w < t_j},
+        precision_j  = #{v ∈ P(u) : d_v ≤ t_j} / #{w ∉ I(u), w ≠ u : d_w ≤ t_j}.
     """
     num_nodes = d.shape[1]
     num_rows, width = positives.shape
@@ -407,6 +416,17 @@ def _rank_stats(d, sources, positives):
     pos_le = jax.vmap(lambda tr: jnp.searchsorted(tr, tr, side="right"))(t)  # neighbours not farther
     n_pos = jnp.sum(pos_valid, axis=1)
     valid = jnp.arange(width)[None, :] < n_pos[:, None]
+    if ignored is not None:  # not candidates: remove them from both counts
+        ign_valid = (ignored < num_nodes) & valid_src[:, None]
+        d_ign = jnp.take_along_axis(d, jnp.minimum(ignored, num_nodes - 1), axis=1)  # (b, Q)
+        d_ign = jnp.where(jnp.abs(d_ign) < tiny, 0.0, d_ign).astype(d.dtype)  # compared as the histogram does
+        d_ign = jnp.sort(jnp.where(ign_valid, d_ign, jnp.inf), axis=1)
+
+        def count_at_most(values):
+            return jax.vmap(lambda row, v: jnp.searchsorted(row, v, side="right"))(d_ign, values)
+
+        all_le = all_le - count_at_most(t)  # #{i ∈ I(u) : d_i ≤ t_j}
+        all_lt = all_lt - count_at_most(below)  # #{i ∈ I(u) : d_i < t_j}
     rank = 1 + all_lt - pos_lt
     precision = pos_le.astype(d.dtype) / jnp.maximum(all_le, 1).astype(d.dtype)
     ap = jnp.sum(jnp.where(valid, precision, 0.0), axis=1) / jnp.maximum(n_pos, 1)
@@ -415,35 +435,65 @@ def _rank_stats(d, sources, positives):
 
 
 @functools.partial(jax.jit, static_argnums=0)
-def _block_stats(manifold, embeddings, embeddings_t, sources, positives):
+def _block_stats(manifold, embeddings, embeddings_t, sources, positives, ignored=None):
     """:func:`_rank_stats` with the block's distances computed from the embeddings in the same kernel.
 
     Jitted once per (manifold, shapes): repeated evaluations during training reuse the compiled kernel.
     """
     src = jnp.where(sources >= 0, sources, 0)
     d = _block_distances(manifold, embeddings, embeddings_t, src)  # (b, n)
-    return _rank_stats(d, sources, positives)
+    return _rank_stats(d, sources, positives, ignored)
 
 
 _rank_stats_jit = jax.jit(_rank_stats)
 
 
-def _ranking(source: _Source, edges: np.ndarray, *, block_size, sample, seed, threads=None):
+def _ignored_lists(lists: _Neighbours, known: np.ndarray) -> _Neighbours:
+    """Per source of ``lists``: the nodes w with (u, w) in ``known`` that are neither u nor a neighbour of u in
+    ``lists`` (CSR aligned with ``lists.sources``; sources without any get count 0)."""
+    known = np.asarray(known, dtype=np.int64)
+    keys = lists.sources.astype(np.int64)  # ascending
+    at = np.minimum(np.searchsorted(keys, known[:, 0]), len(keys) - 1)
+    known = known[(keys[at] == known[:, 0]) & (known[:, 0] != known[:, 1])]  # sources being ranked, no loops
+    if len(known):
+        num = int(max(known.max(), lists.targets.max(), keys.max())) + 1
+        pos_keys = np.repeat(keys, lists.counts) * num + lists.targets  # sorted: lists come from np.unique
+        known_keys = np.unique(known[:, 0] * num + known[:, 1])
+        known_keys = known_keys[~np.isin(known_keys, pos_keys, assume_unique=True)]
+        known = np.stack(np.divmod(known_keys, num), axis=1)
+    else:
+        known = np.zeros((0, 2), np.int64)
+    index = np.searchsorted(keys, known[:, 0])
+    counts = np.bincount(index, minlength=len(keys)).astype(np.int64)
+    starts = np.cumsum(counts) - counts
+    return _Neighbours(lists.sources, starts, counts, known[:, 1].astype(np.int32))
+
+
+def _width(counts: np.ndarray) -> np.ndarray:
+    """Table widths: counts rounded up to a power of two (0 stays 0)."""
+    return np.where(counts > 0, 1 << np.ceil(np.log2(np.maximum(counts, 1))).astype(np.int64), 0)
+
+
+def _ranking(source: _Source, edges: np.ndarray, *, block_size, sample, seed, threads=None, known=None):
     """(rank_sum, pairs, ap_sum, num_sources, sampled) over the sources of the directed ``edges``.
 
-    Sources are grouped by their number of neighbours (the table's width rounded up to a power of two), so a few
-    hubs (WordNet's 404 children) do not pad every row of the threshold table.
+    With ``known`` (pairs (u, w)), the w with (u, w) ∈ known that are not ranked pairs of u are removed from u's
+    candidates (:func:`_rank_stats`'s ``ignored``). Sources are grouped by their number of neighbours (and of
+    ignored nodes), each table's width rounded up to a power of two, so a few hubs (WordNet's 404 children) do not
+    pad every row of the threshold table.
     """
     num_nodes = source.num_nodes
     lists = _neighbour_lists(edges)
+    ignored = _ignored_lists(lists, known) if known is not None else None
     chosen, sampled = _sample_rows(np.arange(len(lists.sources)), sample, seed)
-    degree = lists.counts[chosen]
-    bucket = 1 << np.ceil(np.log2(degree)).astype(np.int64)
+    bucket = _width(lists.counts[chosen])
+    ignore_bucket = _width(ignored.counts[chosen]) if ignored is not None else np.zeros_like(bucket)
     if len(chosen) * num_nodes <= _ELEMENTS_PER_BLOCK:  # one call's worth: one kernel, no per-width compiles
         bucket[:] = bucket.max()
-    blocks = []  # (sources, neighbour table) per kernel call, padded to the bucket's block shape
-    for width in np.unique(bucket):
-        members = chosen[bucket == width]
+        ignore_bucket[:] = ignore_bucket.max()
+    blocks = []  # (sources, neighbour table, ignored table or None) per kernel call, padded to the block shape
+    for width, ignore_width in sorted(set(zip(bucket.tolist(), ignore_bucket.tolist(), strict=True))):
+        members = chosen[(bucket == width) & (ignore_bucket == ignore_width)]
         block = _block_rows(len(members), num_nodes, block_size)
         pad = (-len(members)) % block
         group_sources = np.concatenate([lists.sources[members], np.full(pad, -1, np.int32)])
@@ -453,20 +503,31 @@ def _ranking(source: _Source, edges: np.ndarray, *, block_size, sample, seed, th
                 np.full((pad, width), num_nodes, np.int32),
             ]
         )
+        ignore_table = None
+        if ignore_width:
+            ignore_table = np.concatenate(
+                [
+                    _neighbour_table(ignored, members, int(ignore_width), num_nodes),
+                    np.full((pad, ignore_width), num_nodes, np.int32),
+                ]
+            )
         for start in range(0, len(group_sources), block):
-            blocks.append((group_sources[start : start + block], table[start : start + block]))
+            part = slice(start, start + block)
+            blocks.append(
+                (group_sources[part], table[part], None if ignore_table is None else ignore_table[part])
+            )
 
     def compute(item):
-        src, pos = item
+        src, pos, ign = item
         if source.points is not None:
-            out = _block_stats(source.manifold, source.points, source.points_t, src, pos)
+            out = _block_stats(source.manifold, source.points, source.points_t, src, pos, ign)
         else:
             ids = src[src >= 0].astype(np.int64)
             order = np.argsort(ids)
             rows = _read_rows(source, ids[order], check=False)
             d = np.zeros((len(src), num_nodes), rows.dtype)
             d[order] = rows
-            out = _rank_stats_jit(d, src, pos)
+            out = _rank_stats_jit(d, src, pos, ign)
         r, p, a, bad = out
         return float(r), int(p), float(a), int(bad)
 
@@ -483,11 +544,21 @@ def _ranking(source: _Source, edges: np.ndarray, *, block_size, sample, seed, th
     return rank_sum, pairs, ap_sum, len(chosen), sampled
 
 
+def _checked_pairs(edges, num_nodes: int, name: str, *, allow_empty: bool = False) -> np.ndarray:
+    edges = np.asarray(edges)
+    if edges.ndim != 2 or edges.shape[1] != 2 or (len(edges) == 0 and not allow_empty):
+        raise ValueError(f"{name} must be a non-empty (m, 2) integer array; got shape {edges.shape}")
+    if len(edges) and (edges.min() < 0 or edges.max() >= num_nodes):
+        raise ValueError(f"{name} ids must lie in [0, {num_nodes}); got range [{edges.min()}, {edges.max()}]")
+    return edges
+
+
 def closure_reconstruction(
     embeddings,
     edges,
     manifold,
     *,
+    known=None,
     block_size: int | None = None,
     sample: int | None = None,
     seed: int = 0,
@@ -496,12 +567,17 @@ def closure_reconstruction(
     """Mean rank and MAP of a transitive closure reconstructed from embeddings (Nickel & Kiela 2017, §4.1).
 
     For each node ``u`` with neighbours ``N(u) = {v : (u, v) in edges}`` (its ancestors, for a child→ancestor
-    closure), every ``w != u`` is scored by ``-d(u, w)``:
+    closure), every candidate ``w ∈ C(u)`` is scored by ``-d(u, w)``, where ``C(u) = {w ≠ u : w ∉ K(u)} ∪ N(u)``
+    and ``K(u) = {w : (u, w) in known}`` (empty by default):
 
-    - ``rank(u, v) = 1 + |{w ∉ N(u), w != u : d(u, w) < d(u, v)}|`` (other neighbours do not count);
+    - ``rank(u, v) = 1 + |{w ∈ C(u) ∖ N(u) : d(u, w) < d(u, v)}|`` (other neighbours do not count);
       mean rank = mean over all pairs ``(u, v)``;
-    - ``AP(u) = mean_{v ∈ N(u)} |{v' ∈ N(u): d(u,v') <= d(u,v)}| / |{w != u : d(u,w) <= d(u,v)}|`` (sklearn's
-      ``average_precision_score(labels, -d)`` with ties grouped); MAP = mean of AP(u) over nodes with neighbours.
+    - ``AP(u) = mean_{v ∈ N(u)} |{v' ∈ N(u): d(u,v') <= d(u,v)}| / |{w ∈ C(u) : d(u,w) <= d(u,v)}|`` (sklearn's
+      ``average_precision_score(labels, -d)`` over C(u), ties grouped); MAP = mean of AP(u) over nodes with
+      neighbours.
+
+    ``known`` is the filtered setting: pairs known to be true but not ranked here (e.g. the other parts of a
+    split, see :func:`link_prediction`) are neither positives nor negatives.
 
     Computed on device in blocks of source nodes: memory O(block · n), never an n × n matrix, and time
     O(n² log P) (P = largest number of neighbours), so an 82k-node closure evaluates without 82k² memory.
@@ -511,6 +587,7 @@ def closure_reconstruction(
         ``manifold=None``, an (n, n) distance matrix or a row function (see the module docstring).
       edges: (m, 2) integer array of directed pairs (u, v).
       manifold: a manifold value with ``dist(x, y)``, or None for precomputed distances.
+      known: None, or (k, 2) directed pairs (u, w) removed from u's candidates unless (u, w) is in ``edges``.
       block_size: sources per device call (default: ~1M distances per call, capped by free memory).
       sample: None for every source (exact), or a number of sources drawn uniformly (NK17's ``-sample``).
       seed: seed of the sample.
@@ -521,13 +598,11 @@ def closure_reconstruction(
     """
     source = _as_source(embeddings, manifold, "distances")
     num_nodes = source.num_nodes
-    edges = np.asarray(edges)
-    if edges.ndim != 2 or edges.shape[1] != 2 or len(edges) == 0:
-        raise ValueError(f"edges must be a non-empty (m, 2) integer array; got shape {edges.shape}")
-    if edges.min() < 0 or edges.max() >= num_nodes:
-        raise ValueError(f"edge ids must lie in [0, {num_nodes}); got range [{edges.min()}, {edges.max()}]")
+    edges = _checked_pairs(edges, num_nodes, "edges")
+    if known is not None:
+        known = _checked_pairs(known, num_nodes, "known", allow_empty=True)
     rank_sum, pairs, ap_sum, num_sources, sampled = _ranking(
-        source, edges, block_size=block_size, sample=sample, seed=seed, threads=threads
+        source, edges, block_size=block_size, sample=sample, seed=seed, threads=threads, known=known
     )
     return Reconstruction(
         mean_rank=rank_sum / pairs,
@@ -535,6 +610,49 @@ def closure_reconstruction(
         num_sources=num_sources,
         num_pairs=pairs,
         sampled=sampled,
+    )
+
+
+def link_prediction(
+    embeddings,
+    held_out,
+    known,
+    manifold,
+    *,
+    block_size: int | None = None,
+    sample: int | None = None,
+    seed: int = 0,
+    threads: int | None = None,
+) -> Reconstruction:
+    """Filtered link prediction (Nickel & Kiela 2017, §4.1): rank held-out pairs among the true non-edges.
+
+    With H(u) = {v : (u, v) in held_out} and K(u) = {w : (u, w) in known} (all true pairs: train ∪ valid ∪
+    test), each held-out (u, v) is ranked among the nodes that are neither u nor known neighbours of u:
+
+        rank(u, v) = 1 + |{w ∉ K(u) ∪ H(u), w ≠ u : d(u, w) < d(u, v)}|,
+        AP(u) = mean_{v ∈ H(u)} |{v' ∈ H(u) : d(u, v') ≤ d(u, v)}| / |{w ∈ C(u) : d(u, w) ≤ d(u, v)}|,
+
+    where C(u) = H(u) ∪ {w ∉ K(u), w ≠ u}. Mean rank is over the held-out pairs, MAP over their sources u. This
+    is :func:`closure_reconstruction` of ``held_out`` with ``known=known`` (the same blocked kernel).
+
+    Args:
+      embeddings: (n, D) points of ``manifold``, or with ``manifold=None`` distances (module docstring).
+      held_out: (m, 2) directed pairs (u, v) to rank (validation or test edges).
+      known: (k, 2) every true pair (u, w); the held-out pairs may or may not be among them.
+      manifold, block_size, sample, seed, threads: as for :func:`closure_reconstruction`.
+
+    Returns:
+      :class:`Reconstruction` (mean_rank, map, num_sources = sources of held-out pairs, num_pairs, sampled).
+    """
+    return closure_reconstruction(
+        embeddings,
+        held_out,
+        manifold,
+        known=known,
+        block_size=block_size,
+        sample=sample,
+        seed=seed,
+        threads=threads,
     )
 
 
