@@ -88,7 +88,9 @@ def _checked_edges(edges, num_nodes: int) -> np.ndarray:
         raise ValueError(f"edge {bad[0]} = {edges[bad[0]].tolist()} has an id outside [0, {num_nodes})")
     loops = np.flatnonzero(edges[:, 0] == edges[:, 1])
     if len(loops):
-        raise ValueError(f"edge {loops[0]} = {edges[loops[0]].tolist()} is a self-loop; a closure of a DAG has none")
+        raise ValueError(
+            f"edge {loops[0]} = {edges[loops[0]].tolist()} is a self-loop; a closure of a DAG has none"
+        )
     return _sorted_unique(edges)
 
 
@@ -323,7 +325,9 @@ def split_for_workdir(
         "test_frac": float(test_frac),
         "closure_sha256": closure_fingerprint(edges, num_nodes),
     }
-    differences = [f"{k} {getattr(saved, k)!r} != {v!r}" for k, v in requested.items() if getattr(saved, k) != v]
+    differences = [
+        f"{k} {getattr(saved, k)!r} != {v!r}" for k, v in requested.items() if getattr(saved, k) != v
+    ]
     if not differences and closure_fingerprint(saved.closure, saved.num_nodes) != saved.closure_sha256:
         differences.append("train ∪ valid ∪ test != the closure the split was made from")
     if differences:

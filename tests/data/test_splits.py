@@ -135,7 +135,9 @@ def test_split_file_round_trip_and_mismatch(tmp_path):
     back = load_split(path)
     for key in ("train", "valid", "test", "basic"):
         assert np.array_equal(getattr(back, key), getattr(split, key))
-    assert back._replace(train=0, valid=0, test=0, basic=0) == split._replace(train=0, valid=0, test=0, basic=0)
+    assert back._replace(train=0, valid=0, test=0, basic=0) == split._replace(
+        train=0, valid=0, test=0, basic=0
+    )
     again, loaded = split_for_workdir(path, edges, n, valid_frac=0.1, test_frac=0.1, seed=0)
     assert loaded and np.array_equal(again.test, split.test)
     before = path.read_bytes()
