@@ -478,16 +478,19 @@ def _ranking(source: _Source, edges: np.ndarray, *, block_size, sample, seed, th
     """(rank_sum, pairs, ap_sum, num_sources, sampled) over the sources of the directed ``edges``.
 
     With ``known`` (pairs (u, w)), the w with (u, w) ∈ known that are not ranked pairs of u are removed from u's
-    candidates (:func:`_rank_stats`'s ``ignored``). Sources are grouped by their number of neighbours (and of
-    ignored nodes), each table's width rounded up to a power of two, so a few hubs (WordNet's 404 children) do not
-    pad every row of the threshold table.
+    candidates (:func:`_rank_stats`'s ``ignored``). Sources are grouped by their number of neighbours, the table's
+    width rounded up to a power of two, so a few hubs (WordNet's 404 children) do not pad every row of the
+    threshold table; the ignored table is as wide as the neighbour table, or wider (the next power of two) for
+    sources that ignore more nodes, so filtering adds kernel shapes (compiles) only for those.
     """
     num_nodes = source.num_nodes
     lists = _neighbour_lists(edges)
     ignored = _ignored_lists(lists, known) if known is not None else None
     chosen, sampled = _sample_rows(np.arange(len(lists.sources)), sample, seed)
     bucket = _width(lists.counts[chosen])
-    ignore_bucket = _width(ignored.counts[chosen]) if ignored is not None else np.zeros_like(bucket)
+    ignore_bucket = np.zeros_like(bucket)
+    if ignored is not None:  # at least the neighbour width: one kernel per width unless a source ignores more
+        ignore_bucket = np.maximum(bucket, _width(ignored.counts[chosen]))
     if len(chosen) * num_nodes <= _ELEMENTS_PER_BLOCK:  # one call's worth: one kernel, no per-width compiles
         bucket[:] = bucket.max()
         ignore_bucket[:] = ignore_bucket.max()
