@@ -173,11 +173,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         import jax
 
         jax.distributed.initialize()
-    from geomrep.data import EdgeFileError
+    from geomrep.data import EdgeFileError, SplitFileError
 
     try:
         module.train_and_evaluate(config, os.fspath(args.workdir))
-    except EdgeFileError as err:  # bad input data: name the file and line, no traceback
+    except (EdgeFileError, SplitFileError) as err:  # bad input data or a workdir's split: name the file
         print(f"error: {_one_line(err)}", file=sys.stderr)
         return 2
     except FloatingPointError as err:  # training diverged: the message says what to change

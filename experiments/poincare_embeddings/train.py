@@ -2,11 +2,19 @@
 
 ``train_and_evaluate(config, workdir)`` is what ``scripts/launch.py --experiment poincare_embeddings`` calls.
 The workdir ends up with ``config.json``, ``metrics.jsonl`` (loss and max ball norm every ``log_every``
-epochs; ``eval/closure_mean_rank`` and ``eval/closure_map`` every ``eval_every`` epochs and at the end),
+epochs; ``eval/closure_mean_rank`` and ``eval/closure_map`` every ``eval_every`` epochs and at the end; with
+``link_prediction`` also ``eval/lp_mean_rank`` and ``eval/lp_map`` on the test edges and ``eval/lp_val_mean_rank``,
+``eval/lp_val_map`` on the validation edges), ``split.npz`` (the link-prediction split, with ``link_prediction``),
 ``checkpoints/<epoch>/``, ``embeddings.npy`` (coordinates in the Poincaré ball of curvature −c, radius 1/√c; row
 i = node i, also for the Lorentz model; raw coordinates for Euclidean), ``embeddings.tsv`` (name, coordinates) and ``disk.png``. Re-running the
 same command on the same workdir resumes from the latest checkpoint and ends with the same embeddings as an
 uninterrupted run: every epoch is a pure function of (table, optimizer state, fold_in(key, epoch)).
+
+Link prediction (NK17 §4.1; ``config.link_prediction``): ``geomrep.data.link_prediction_split`` holds out
+``lp_valid_frac`` and ``lp_test_frac`` of the closure's non-basic edges (seed ``lp_seed``), written once to
+``split.npz`` and read back and checked on resume. Training sees only the train edges. ``eval/lp_*`` rank each
+held-out (u, v) among the nodes that are not closure neighbours of u (filtered, ``metrics.link_prediction``);
+``eval/closure_*`` (and ``*_undirected``) then rank the training edges with the held-out ones filtered out.
 """
 
 from __future__ import annotations
@@ -19,9 +27,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
-from geomrep.data import dataset_path, load_edges
+from geomrep.data import SplitFileError, dataset_path, load_edges, split_for_workdir
 from geomrep.embed import poincare as pe
-from geomrep.embed.metrics import closure_reconstruction
+from geomrep.embed.metrics import closure_reconstruction, link_prediction
 from geomrep.embed.plots import parent_links, plot_disk, top_level_nodes
 from geomrep.manifolds import Euclidean, Lorentz, PoincareBall
 from geomrep.optim import sparse_radam, sparse_rsgd
@@ -70,6 +78,16 @@ def validate_config(config) -> None:
         need(config[key] >= 0, key, "must be >= 0")
     if config.data:
         need(Path(config.data).is_file(), "data", "no such file")
+    need(isinstance(config.link_prediction, bool), "link_prediction", "must be True or False")
+    need(0 <= config.lp_valid_frac <= 1, "lp_valid_frac", "the validation fraction must lie in [0, 1]")
+    need(0 < config.lp_test_frac <= 1, "lp_test_frac", "the test fraction must lie in (0, 1]")
+    need(
+        config.lp_valid_frac + config.lp_test_frac <= 1,
+        "lp_test_frac",
+        f"lp_valid_frac + lp_test_frac = {config.lp_valid_frac + config.lp_test_frac} must be <= 1 "
+        "(fractions of the closure's non-basic edges)",
+    )
+    need(config.lp_seed >= 0, "lp_seed", "must be >= 0")
 
 
 def _optimizer(config, manifold, steps_per_epoch):
@@ -94,8 +112,10 @@ def train_and_evaluate(config, workdir) -> dict:
     data = load_edges(config.data or dataset_path("mammals"), directed=True)
     n = data.num_nodes
     manifold = MANIFOLDS[config.manifold](float(config.c))
-    undirected_edges = np.unique(np.concatenate([data.edges, data.edges[:, ::-1]]), axis=0)
-    train_edges = undirected_edges if config.symmetric else data.edges
+    split = _link_prediction_split(config, data, workdir) if config.link_prediction else None
+    closure = data.edges if split is None else split.train  # what training and eval/closure_* see
+    undirected_edges = _both_directions(closure)
+    train_edges = undirected_edges if config.symmetric else closure
     graph = pe.closure_graph(train_edges, n, dampening=config.burnin_dampening, dtype=dtype)
     tx = _optimizer(config, manifold, pe.steps_per_epoch(int(graph.edges.shape[0]), config.batch_size))
     layout = _Layout(config.sharding, n)
@@ -117,12 +137,22 @@ def train_and_evaluate(config, workdir) -> dict:
     def evaluate(table):
         table = table[:n]  # without the padding rows of a row-sharded table
         block = config.eval_block_size or None
-        result = closure_reconstruction(table, data.edges, manifold, block_size=block)
+        known = None if split is None else data.edges  # held-out edges are neither positives nor negatives
+        result = closure_reconstruction(table, closure, manifold, known=known, block_size=block)
         evals = {"eval/closure_mean_rank": result.mean_rank, "eval/closure_map": result.map}
         if config.eval_undirected:
-            mean_rank, ap = _reconstruction_by_degree(table, undirected_edges, manifold, block)
-            evals["eval/closure_mean_rank_undirected"] = mean_rank
-            evals["eval/closure_map_undirected"] = ap
+            known_both = None if split is None else _both_directions(data.edges)
+            result = closure_reconstruction(
+                table, undirected_edges, manifold, known=known_both, block_size=block
+            )
+            evals["eval/closure_mean_rank_undirected"] = result.mean_rank
+            evals["eval/closure_map_undirected"] = result.map
+        if split is not None:
+            for name, held_out in (("lp", split.test), ("lp_val", split.valid)):
+                if len(held_out):
+                    result = link_prediction(table, held_out, data.edges, manifold, block_size=block)
+                    evals[f"eval/{name}_mean_rank"] = result.mean_rank
+                    evals[f"eval/{name}_map"] = result.map
         return evals
 
     max_ball_norm = jax.jit(lambda t: jnp.max(jnp.linalg.norm(manifold.to_poincare(t), axis=-1)))
@@ -185,12 +215,47 @@ def train_and_evaluate(config, workdir) -> dict:
         writer.write(done * epoch.steps_per_epoch, final)
 
     _export(workdir, data, manifold, table[:n], config)
+    lp = ""
+    if split is not None:
+        lp = f"  link prediction (test): mean rank {final['eval/lp_mean_rank']:.3f}  MAP {final['eval/lp_map']:.4f}"
     print(
-        f"{desc}: mean rank {final['eval/closure_mean_rank']:.3f}  MAP {final['eval/closure_map']:.4f}  "
+        f"{desc}: mean rank {final['eval/closure_mean_rank']:.3f}  MAP {final['eval/closure_map']:.4f}{lp}  "
         f"({final['train_and_eval_seconds']:.1f} s) -> {workdir}",
         flush=True,
     )
     return final
+
+
+def _both_directions(edges: np.ndarray) -> np.ndarray:
+    """The pairs (u, v) and (v, u) of every edge, sorted, without repeats."""
+    return np.unique(np.concatenate([edges, edges[:, ::-1]]), axis=0)
+
+
+def _link_prediction_split(config, data, workdir: Path):
+    """The split in ``workdir/split.npz``: made and written on the first run, read back and checked after."""
+    path = workdir / "split.npz"
+    try:
+        split, loaded = split_for_workdir(
+            path,
+            data.edges,
+            data.num_nodes,
+            valid_frac=config.lp_valid_frac,
+            test_frac=config.lp_test_frac,
+            seed=config.lp_seed,
+        )
+    except SplitFileError as err:
+        raise SplitFileError(
+            f"{err} (seed, valid_frac and test_frac are config.lp_seed, config.lp_valid_frac and "
+            f"config.lp_test_frac; the closure is config.data = {str(data.path)!r})"
+        ) from None
+    except ValueError as err:  # a closure that cannot be split: name the file and the keys
+        raise SplitFileError(f"{data.path}: cannot make the link-prediction split: {err}") from None
+    print(
+        f"link prediction split {'read from' if loaded else 'written to'} {path}: {len(split.train)} train "
+        f"({len(split.basic)} basic), {len(split.valid)} validation, {len(split.test)} test edges",
+        flush=True,
+    )
+    return split
 
 
 class _Layout:
@@ -240,26 +305,6 @@ class _Layout:
             return constrain(table, self.table), constrain(opt_state, self._tree(opt_state)), metrics
 
         return jax.jit(sharded, donate_argnums=(0, 1))
-
-
-def _reconstruction_by_degree(table, edges, manifold, block_size) -> tuple[float, float]:
-    """closure_reconstruction's (mean rank, MAP), evaluated in groups of sources of similar degree.
-
-    The kernel pads every source's neighbour list to the largest one in the call; in the undirected noun
-    closure the root has all 82,114 other nodes as neighbours while most nodes have about 18, so one call would
-    build an 82k × 82k table. Grouping sources by ⌈log2 degree⌉ bounds the padding to 2× per group.
-    """
-    degree = np.bincount(edges[:, 0])
-    group = np.ceil(np.log2(np.maximum(degree[edges[:, 0]], 1))).astype(np.int64)
-    rank_sum = ap_sum = 0.0
-    pairs = sources = 0
-    for g in np.unique(group):
-        part = closure_reconstruction(table, edges[group == g], manifold, block_size=block_size)
-        rank_sum += part.mean_rank * part.num_pairs
-        ap_sum += part.map * part.num_sources
-        pairs += part.num_pairs
-        sources += part.num_sources
-    return rank_sum / pairs, ap_sum / sources
 
 
 def _export(workdir: Path, data, manifold, table, config) -> None:
