@@ -25,8 +25,13 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
 
+# Every benchmark with its default arguments, one after another (about an hour on 2 cores); each prints the
+# peer beside geomrep and their ratio. Run one on its own with `$(PY) scripts/benchmarks/NAME.py --help`.
+BENCHMARKS := poincare_vs_geoopt sparse_step_scaling closure_eval_speed hmds_vs_numpy combinatorial_speed \
+	diffusion_vs_numpy algebra_vs_torch spectral_vs_eigh spdnet_vs_torch
+
 bench: $(VENV)/.bench
-	$(PY) scripts/benchmarks/poincare_vs_geoopt.py
+	set -e; for b in $(BENCHMARKS); do echo "== scripts/benchmarks/$$b.py"; $(PY) scripts/benchmarks/$$b.py; done
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check geomrep experiments scripts tests
