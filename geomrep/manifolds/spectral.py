@@ -1,7 +1,7 @@
 """Spectral functions of symmetric matrices, F(X) = U f(Λ) Uᵀ, with gradients that stay finite at repeated eigenvalues.
 
 Every matrix function geomrep needs (``logm``, ``expm``, ``sqrtm``, inverse square root, powers, inverse, the
-ReEig clamp, or any scalar f with its derivative) goes through one eigendecomposition ``X = U Λ Uᵀ`` of the
+ReEig clamp, ReEig followed by LogEig, or any scalar f with its derivative) goes through one eigendecomposition ``X = U Λ Uᵀ`` of the
 symmetrised input ½(X + Xᵀ) and one custom JVP, the Daleckii–Krein formula [DK65; Bhatia, Matrix Analysis, Thm
 V.3.3]::
 
@@ -80,6 +80,7 @@ __all__ = [
     "sym_invm",
     "sym_powm",
     "sym_clampm",
+    "sym_clamped_logm",
     "loewner_matrix",
 ]
 
@@ -396,6 +397,15 @@ def sym_powm(X, t):
     return _apply((POW,), X, (t,))[0]
 
 
+def _clamp_dd(a, b, floor: float):
+    """(max(a, ε) − max(b, ε)) / (a − b), exact; at a = b: 1 above the floor, 0 at or below it."""
+    d = a - b
+    zero = d == 0
+    d_safe = jnp.where(zero, jnp.ones_like(d), d)
+    step = (a > floor).astype(a.dtype)
+    return jnp.where(zero, step, (jnp.maximum(a, floor) - jnp.maximum(b, floor)) / d_safe)
+
+
 def sym_clampm(X, floor):
     """ReEig (Huang & Van Gool, AAAI 2017, eq. 6): U max(Λ, floor) Uᵀ, with the Loewner-matrix derivative.
 
@@ -413,10 +423,32 @@ def sym_clampm(X, floor):
         return jnp.maximum(lam, floor)
 
     def divdiff(a, b):
-        d = a - b
-        zero = d == 0
-        d_safe = jnp.where(zero, jnp.ones_like(d), d)
-        step = (a > floor).astype(a.dtype)
-        return jnp.where(zero, step, (f(a) - f(b)) / d_safe)
+        return _clamp_dd(a, b, floor)
+
+    return _apply((_EigFun(f, divdiff),), X, ())[0]
+
+
+def sym_clamped_logm(X, floor):
+    """LogEig ∘ ReEig in one eigendecomposition (Huang & Van Gool, AAAI 2017, eqs. 6 and 8): U log(max(Λ, ε)) Uᵀ.
+
+    ReEig's output U max(Λ, ε) Uᵀ has X's eigenvectors, so its matrix logarithm is U log(max(Λ, ε)) Uᵀ: the same
+    value as ``sym_logm(sym_clampm(X, ε))`` with one ``eigh`` instead of two. The derivative is the composition's
+    too, by the chain rule for divided differences, g∘h[a, b] = g[h(a), h(b)] · h[a, b] with h = max(·, ε) and
+    g = log: both factors are the cancellation-free ones of :func:`sym_clampm` and :func:`sym_logm` (so pairs
+    both at or below the floor get 0, as in the composition). ``floor`` is a Python float > 0 (static).
+
+    >>> [round(v, 4) for v in jnp.diagonal(sym_clamped_logm(jnp.diag(jnp.array([1e-6, 2.0])), 0.5)).tolist()]
+    [-0.6931, 0.6931]
+    """
+    X = _check_square(X, "sym_clamped_logm")
+    floor = float(floor)
+    if not floor > 0:
+        raise ValueError(f"sym_clamped_logm: floor must be > 0 (the log of the clamped eigenvalues); got {floor}")
+
+    def f(lam):
+        return jnp.log(jnp.maximum(lam, floor))
+
+    def divdiff(a, b):
+        return _log_dd(jnp.maximum(a, floor), jnp.maximum(b, floor)) * _clamp_dd(a, b, floor)
 
     return _apply((_EigFun(f, divdiff),), X, ())[0]

@@ -156,12 +156,17 @@ def reeig(X, *, eps=1e-4):
     return spectral.sym_clampm(X, eps)
 
 
-def logeig(X):
+def logeig(X, *, floor: float | None = None):
     """LogEig layer U log(Λ) Uᵀ ([HV17]): the matrix logarithm, mapping SPD to its tangent space at I.
+
+    ``floor=ε`` computes LogEig(ReEig_ε(X)) = U log(max(Λ, ε)) Uᵀ, the end of every SPDNet, from one
+    eigendecomposition instead of two (same value and gradient: :func:`geomrep.manifolds.spectral.sym_clamped_logm`).
 
     Shapes: X (..., n, n) → (..., n, n).
     """
-    return spectral.sym_logm(X)
+    if floor is None:
+        return spectral.sym_logm(X)
+    return spectral.sym_clamped_logm(X, floor)
 
 
 def sym_to_vec(S):

@@ -61,13 +61,18 @@ class ReEig(nnx.Module):
 
 class LogEig(nnx.Module):
     """Matrix logarithm U log(Λ) Uᵀ ([HV17]); ``vectorize=True`` returns the isometric upper-triangle
-    vector (n(n+1)/2 entries, off-diagonals × √2) ready for a linear layer."""
+    vector (n(n+1)/2 entries, off-diagonals × √2) ready for a linear layer.
 
-    def __init__(self, vectorize: bool = False):
+    ``floor=ε`` folds a preceding ``ReEig(ε)`` in: ``LogEig(floor=ε)(X)`` equals ``LogEig()(ReEig(ε)(X))``
+    (value and gradient) with one eigendecomposition instead of two.
+    """
+
+    def __init__(self, vectorize: bool = False, floor: float | None = None):
         self.vectorize = bool(vectorize)
+        self.floor = None if floor is None else float(floor)
 
     def __call__(self, X):
-        L = F.logeig(X)
+        L = F.logeig(X, floor=self.floor)
         return F.sym_to_vec(L) if self.vectorize else L
 
 

@@ -34,7 +34,10 @@ side (they agree to rounding, which checks that the two steps compute the same t
 each (JAX compiles in the first), then ``--repeats`` rounds of ``--steps`` steps of geomrep followed by
 ``--steps`` steps of torch (alternating, so load changes on a shared machine hit both), every step synchronised
 (the loss is read back as a float); reported: each side's best round in milliseconds per step, and the ratio
-torch / geomrep (> 1 means geomrep is faster).
+torch / geomrep (> 1 means geomrep is faster). geomrep runs twice: layer by layer (ReEig then LogEig, two
+eigendecompositions, exactly the torch peer's computation) and "fused" (``LogEig(floor=1e-4)``, which computes
+LogEig(ReEig(·)) from one eigendecomposition with the same value and gradient, tested in
+tests/nn/test_spd_modules.py): the second is what a geomrep user writes for an SPDNet head.
 """
 
 from __future__ import annotations
@@ -93,12 +96,15 @@ def make_problem(batch, n, out, classes, seed=0):
 
 
 class GeomrepSPDNet(nnx.Module):
-    def __init__(self, W, A, b, dtype):
+    """``fused=True`` folds ReEig into LogEig (``LogEig(floor=1e-4)``: one eigh instead of two, same value and
+    gradient); ``fused=False`` is the layer-by-layer network, exactly as the torch peer computes it."""
+
+    def __init__(self, W, A, b, dtype, fused=False):
         n, out = W.shape
         self.bimap = BiMap(n, out, param_dtype=dtype, rngs=nnx.Rngs(0))
         self.bimap.weight[...] = jnp.asarray(W, dtype)
-        self.reeig = ReEig(REEIG_EPS)
-        self.logeig = LogEig(vectorize=True)
+        self.reeig = (lambda H: H) if fused else ReEig(REEIG_EPS)
+        self.logeig = LogEig(vectorize=True, floor=REEIG_EPS if fused else None)
         self.linear = nnx.Linear(A.shape[1], A.shape[0], param_dtype=dtype, rngs=nnx.Rngs(0))
         self.linear.kernel[...] = jnp.asarray(A.T, dtype)
         self.linear.bias[...] = jnp.asarray(b, dtype)
@@ -107,8 +113,8 @@ class GeomrepSPDNet(nnx.Module):
         return self.linear(self.logeig(self.reeig(self.bimap(X))))
 
 
-def geomrep_runner(X, y, W, A, b, dtype):
-    model = GeomrepSPDNet(W, A, b, dtype)
+def geomrep_runner(X, y, W, A, b, dtype, fused=False):
+    model = GeomrepSPDNet(W, A, b, dtype, fused)
     graphdef, params = nnx.split(model, nnx.Param)
     labels = manifold_labels_of(params)
     assert isinstance(labels["bimap"]["weight"], Stiefel)
@@ -216,15 +222,15 @@ def torch_runner(X, y, W, A, b, dtype):
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _time_pair(ours, peer, steps, repeats):
-    """Best mean seconds per step of each runner; runs alternate (ours, peer, ours, ...) so that load changes on
-    a shared machine hit both alike."""
+def _time_runners(runners, steps, repeats):
+    """Best mean seconds per step of each runner; runs alternate (a, b, c, a, b, c, ...) so that load changes on
+    a shared machine hit all alike."""
     for _ in range(3):
-        ours()
-        peer()
-    best = [float("inf"), float("inf")]
+        for run_step in runners:
+            run_step()
+    best = [float("inf")] * len(runners)
     for _ in range(repeats):
-        for i, run_step in enumerate((ours, peer)):
+        for i, run_step in enumerate(runners):
             t0 = time.perf_counter()
             for _ in range(steps):
                 run_step()
@@ -255,21 +261,27 @@ def main(argv=None):
         f"SPDNet step: batch {args.batch} of {args.n}x{args.n} SPD, BiMap {args.n}->out, ReEig({REEIG_EPS}), "
         f"LogEig, linear to {args.classes} classes, cross-entropy, Riemannian SGD lr {LR}"
     )
-    header = f"{'out':>4} {'dtype':>8} {'geomrep ms':>11} {'torch ms':>9} {'torch/geomrep':>14}  losses after 3 steps"
+    print(
+        "geomrep: ReEig then LogEig, two eighs, as torch; geomrep fused: LogEig(floor=1e-4), one eigh, same "
+        "value and gradient"
+    )
+    header = (
+        f"{'out':>4} {'dtype':>8} {'geomrep ms':>11} {'fused ms':>9} {'torch ms':>9} {'torch/geomrep':>14} "
+        f"{'torch/fused':>12}  losses after 3 steps (geomrep / fused / torch)"
+    )
     print(header)
-    rows = []
     for out in args.out:
         for dtype in args.dtypes:
             problem = make_problem(args.batch, args.n, out, args.classes)
             ours = geomrep_runner(*problem, jnp.dtype(dtype))
+            fused = geomrep_runner(*problem, jnp.dtype(dtype), fused=True)
             peer = torch_runner(*problem, dtype)
-            loss_ours = [ours() for _ in range(3)][-1]
-            loss_peer = [peer() for _ in range(3)][-1]
-            t_ours, t_peer = _time_pair(ours, peer, args.steps, args.repeats)
-            rows.append((out, dtype, t_ours, t_peer))
+            losses = [[run() for _ in range(3)][-1] for run in (ours, fused, peer)]
+            t_ours, t_fused, t_peer = _time_runners((ours, fused, peer), args.steps, args.repeats)
             print(
-                f"{out:>4} {dtype:>8} {1e3 * t_ours:>11.2f} {1e3 * t_peer:>9.2f} {t_peer / t_ours:>14.2f}  "
-                f"{loss_ours:.6f} / {loss_peer:.6f}",
+                f"{out:>4} {dtype:>8} {1e3 * t_ours:>11.2f} {1e3 * t_fused:>9.2f} {1e3 * t_peer:>9.2f} "
+                f"{t_peer / t_ours:>14.2f} {t_peer / t_fused:>12.2f}  "
+                + " / ".join(f"{v:.6f}" for v in losses),
                 flush=True,
             )
     print(f"load average at end {os.getloadavg()[0]:.2f}")

@@ -44,6 +44,10 @@ FUNCTIONS = {
         lambda x: spectral.sym_clampm(x, 0.7),
         lambda x: (lambda w, v: (v * np.maximum(w, 0.7)) @ v.T)(*np.linalg.eigh(x)),
     ),
+    "clamped_logm(0.7)": (
+        lambda x: spectral.sym_clamped_logm(x, 0.7),
+        lambda x: (lambda w, v: (v * np.log(np.maximum(w, 0.7))) @ v.T)(*np.linalg.eigh(x)),
+    ),
 }
 VALUE_TOL = {jnp.float32: 2e-5, jnp.float64: 1e-12}
 
@@ -176,6 +180,48 @@ def test_gradients_batched_and_under_jit():
     for i in range(len(x)):
         gi = jax.grad(lambda a, i=i: jnp.sum(cot[i] * spectral.sym_logm(a)))(jnp.asarray(x[i]))
         np.testing.assert_allclose(gb[i], gi, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+def test_clamped_logm_equals_logm_of_clampm_in_value_and_gradient(dtype):
+    """LogEig ∘ ReEig fused into one eigh: same value and same gradient as the composition, with eigenvalues
+    below, at and above the floor, repeated ones (I, a double eigenvalue below the floor) and random SPD."""
+    rng = np.random.default_rng(11)
+    q = np.linalg.qr(rng.normal(size=(4, 4)))[0]
+    points = np.stack(
+        [
+            np.eye(4),
+            q @ np.diag([0.1, 0.1, 0.5, 2.0]) @ q.T,  # a repeated eigenvalue below the floor 0.3
+            q @ np.diag([0.05, 0.3, 0.3, 3.0]) @ q.T,  # a double eigenvalue at the floor
+            _spd(rng, 4) * 0.6,
+        ]
+    )
+    cot = jnp.asarray(rng.normal(size=(4, 4)), dtype)
+    x = jnp.asarray(points, dtype)
+
+    @quick_jit
+    def both(m):
+        def fused(a):
+            return jnp.sum(cot * spectral.sym_clamped_logm(a, 0.3))
+
+        def composed(a):
+            return jnp.sum(cot * spectral.sym_logm(spectral.sym_clampm(a, 0.3)))
+
+        return (
+            spectral.sym_clamped_logm(m, 0.3),
+            spectral.sym_logm(spectral.sym_clampm(m, 0.3)),
+            jax.grad(fused)(m),
+            jax.grad(composed)(m),
+        )
+
+    value, value_ref, grad, grad_ref = both(x)
+    tol = VALUE_TOL[dtype] * 10
+    assert bool(jnp.all(jnp.isfinite(grad)))
+    np.testing.assert_allclose(value, value_ref, atol=tol)
+    np.testing.assert_allclose(grad, grad_ref, atol=tol, rtol=tol)
+    assert float(jnp.max(jnp.abs(grad[1]))) > 0.1  # the gradient is not trivially zero
+    with pytest.raises(ValueError, match="floor must be > 0"):
+        spectral.sym_clamped_logm(x, 0.0)
 
 
 def test_identity_gradient_is_the_exact_derivative():

@@ -154,3 +154,25 @@ def test_short_training_beats_chance_and_keeps_parameters_on_their_manifolds():
     assert accuracy > 0.85, accuracy
     assert_on_manifold(Stiefel(n, 4), params["bimap"]["weight"][...])
     assert_on_manifold(SPD(4, "ai"), params["mlr"]["normals"][...])
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+def test_logeig_with_a_floor_is_reeig_then_logeig(dtype):
+    """``LogEig(floor=ε)`` (one eigh) computes SPDNet's ``LogEig(ReEig(ε)(·))`` (two eighs): value and gradient."""
+    X = jnp.asarray(_spd(np.random.default_rng(3), (5,), 4, spread=2.0), dtype)  # eigenvalues on both sides of ε
+    eps = 0.5
+    fused, composed = LogEig(vectorize=True, floor=eps), LogEig(vectorize=True)
+    reeig = ReEig(eps)
+    w = jnp.arange(10, dtype=dtype)
+
+    def loss_fused(x):
+        return jnp.sum(fused(x) * w)
+
+    def loss_composed(x):
+        return jnp.sum(composed(reeig(x)) * w)
+
+    tol = 1e-4 if dtype == jnp.float32 else 1e-11
+    lam = np.linalg.eigvalsh(np.asarray(X, np.float64))
+    assert (lam < eps).any() and (lam > eps).any()
+    np.testing.assert_allclose(loss_fused(X), loss_composed(X), rtol=tol, atol=tol)
+    np.testing.assert_allclose(jax.grad(loss_fused)(X), jax.grad(loss_composed)(X), rtol=tol, atol=tol)
