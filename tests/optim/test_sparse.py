@@ -97,3 +97,81 @@ def test_learning_rate_schedule_is_applied_per_step():
     assert float(jnp.abs(table1[0, 0])) < 1e-20
     table2, _ = tx.update(g, jnp.array([0]), state, table1)
     np.testing.assert_allclose(table2[0], ball.expmap(table1[0], -0.1 * g[0] / 4.0), rtol=1e-12)
+
+
+class _Composed:
+    """The Poincaré ball seen through its methods only (not an instance of PoincareBall), so the sparse
+    optimizers take the composed manifold-function path instead of the closed-form span step."""
+
+    def __init__(self, c):
+        self._ball = PoincareBall(c)
+
+    def __getattr__(self, name):
+        return getattr(self._ball, name)
+
+
+def _rows_near_and_far(n=40, dim=5, c=0.1, dtype=jnp.float32):
+    """Rows from the origin to the projection bound (where proj is active)."""
+    ball = PoincareBall(c)
+    x = ball.random(jax.random.key(3), (n, dim), dtype, std=0.3)
+    radius = (1.0 - 4e-3) / np.sqrt(c)
+    far = (radius * x[-6:] / jnp.linalg.norm(x[-6:], axis=1, keepdims=True)).astype(dtype)
+    x = x.at[:4].set(0.0).at[-6:].set(far)
+    return ball.proj(x)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda m, f: optim.sparse_radam(0.3, m, dense_fraction=f),
+        lambda m, f: optim.sparse_rsgd(2.0, m, dense_fraction=f),
+        lambda m, f: optim.sparse_rsgd(2.0, m, momentum=0.8, dense_fraction=f),
+    ],
+    ids=["radam", "rsgd", "rsgd-momentum"],
+)
+@pytest.mark.parametrize("dense_fraction", [float("inf"), 0.0], ids=["rows", "masked-dense"])
+def test_closed_form_ball_step_matches_the_composed_manifold_functions(make, dense_fraction):
+    """float32: the span-form step (ball_step_in_span) equals egrad2rgrad/expmap/proj/transp to rounding, near
+    the origin, at the projection bound and for zero gradients; in both the row and the masked-dense path."""
+    table = _rows_near_and_far()
+    fast, slow = make(PoincareBall(0.1), dense_fraction), make(_Composed(0.1), float("inf"))
+    fs, ss = fast.init(table), slow.init(table)
+    ft = st = table
+    idx = jnp.array([0, 1, 2, 5, 5, 7, 30, 35, 36, 39, 39, 12])  # duplicates, origin and boundary rows
+    for step in range(4):
+        g = jax.random.normal(jax.random.key(step), idx.shape + table.shape[1:], table.dtype)
+        g = g.at[2].set(0.0)  # a touched row with a zero gradient
+        ft, fs = jax.jit(fast.update)(g, idx, fs, ft)
+        st, ss = jax.jit(slow.update)(g, idx, ss, st)
+    np.testing.assert_allclose(ft, st, rtol=2e-6, atol=2e-6)
+    for a, b in zip(jax.tree.leaves(fs)[2:], jax.tree.leaves(ss)[2:], strict=True):
+        np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-6)
+    untouched = np.setdiff1d(np.arange(table.shape[0]), np.asarray(idx))
+    np.testing.assert_array_equal(ft[untouched], table[untouched])
+
+
+@pytest.mark.parametrize("manifold", [PoincareBall(1.0), Lorentz(1.0), Euclidean()], ids=str)
+def test_masked_dense_path_equals_the_row_path_and_leaves_untouched_rows(manifold):
+    table = _table(manifold, n=10)
+    rows_tx = optim.sparse_radam(0.05, manifold, dense_fraction=float("inf"))
+    dense_tx = optim.sparse_radam(0.05, manifold, dense_fraction=0.0)
+    r_state, d_state = rows_tx.init(table), dense_tx.init(table)
+    r_table = d_table = table
+    for step, idx in enumerate([jnp.array([0, 1, 2, 2]), jnp.array([5, 5, 10, 1])]):  # 10: padding
+        g = jax.random.normal(jax.random.key(step), idx.shape + table.shape[1:], table.dtype)
+        r_table, r_state = rows_tx.update(g, idx, r_state, r_table)
+        d_table, d_state = dense_tx.update(g, idx, d_state, d_table)
+    np.testing.assert_allclose(d_table, r_table, rtol=1e-12, atol=1e-14)
+    for a, b in zip(jax.tree.leaves(d_state)[2:], jax.tree.leaves(r_state)[2:], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    untouched = np.array([3, 4, 6, 7, 8, 9])
+    np.testing.assert_array_equal(d_table[untouched], table[untouched])
+    for leaf in jax.tree.leaves(d_state)[2:]:
+        np.testing.assert_array_equal(leaf[untouched], 0.0)  # moments of never-touched rows stay at init
+
+
+def test_row_dots_is_several_inner_products():
+    a, b = jnp.arange(6.0).reshape(2, 3), jnp.ones((2, 3))
+    ab, aa = optim.sparse.row_dots((a, b), (a, a))
+    np.testing.assert_array_equal(ab[:, 0], [3.0, 12.0])
+    np.testing.assert_array_equal(aa[:, 0], [5.0, 50.0])
