@@ -22,7 +22,13 @@ import numpy as np
 import optax
 
 from geomrep.algebra.margin import homogeneity, norm_power
-from geomrep.algebra.models import as_params, pair_logits, population_logits
+from geomrep.algebra.models import (
+    architecture,
+    as_params,
+    pair_logits,
+    population_logits,
+    quadratic_table_cross_entropy,
+)
 from geomrep.algebra.tasks import PairTask, ParityTask
 from geomrep.train import TrainState, make_scan_steps, make_train_step
 
@@ -62,7 +68,8 @@ def max_margin_loss(task: PairTask | ParityTask, *, reg: float, norm: str = "l2n
     """``loss(params, batch, key) = CE on the whole population + reg · ‖θ‖^ν`` (notes C6-1; ``batch`` is unused).
 
     ``norm="l2nu"`` is MEOZK's ``Σ_i ‖ω_i‖^ν`` (what their theorems characterise); ``"l2"`` is ``‖θ‖_2^ν``.
-    The aux metrics are ``ce`` and ``penalty`` (``‖θ‖^ν``).
+    The aux metrics are ``ce`` and ``penalty`` (``‖θ‖^ν``). For the quadratic net on a pair task the CE is
+    :func:`geomrep.algebra.models.quadratic_table_cross_entropy` (same value and gradient, hand-written VJP).
     """
     if reg < 0:
         raise ValueError(f"reg={reg} must be >= 0")
@@ -70,9 +77,17 @@ def max_margin_loss(task: PairTask | ParityTask, *, reg: float, norm: str = "l2n
 
     def loss(params, batch, key):
         del batch, key
-        logits = population_logits(params, task)
         nu = homogeneity(params, task)
-        ce = cross_entropy(logits, labels)
+        if isinstance(task, PairTask) and architecture(params) == "quadratic":
+            params = as_params(params)
+            if params["u"].shape[0] != task.num_symbols:
+                raise ValueError(
+                    f"{task.name} has {task.num_symbols} symbols but the quadratic net's input layer has "
+                    f"{params['u'].shape[0]} rows"
+                )
+            ce = quadratic_table_cross_entropy(params, labels)
+        else:
+            ce = cross_entropy(population_logits(params, task), labels)
         penalty = norm_power(params, nu, norm=norm)
         return ce + reg * penalty, {"ce": ce, "penalty": penalty}
 

@@ -8,7 +8,7 @@ import optax
 import pytest
 from flax import nnx
 
-from geomrep.algebra import models, tasks, training
+from geomrep.algebra import margin, models, tasks, training
 
 DTYPES = [jnp.float32, jnp.float64]
 RTOL = {jnp.float32: 2e-5, jnp.float64: 1e-12}
@@ -171,3 +171,74 @@ def test_one_gd_step_in_float32_keeps_the_dtype_and_lowers_the_loss():
     new, history = training.train(params, loss_fn, optax.sgd(0.05), num_steps=20, eval_every=10)
     assert all(v.dtype == jnp.float32 for v in new.values())
     assert history[-1]["loss"] < history[0]["loss"] and [h["step"] for h in history] == [10, 20]
+
+
+def _plain_table_ce(params, labels):
+    """The generic path: autodiff through the logits table and the log-softmax CE."""
+    return training.cross_entropy(models.quadratic_logits_table(params), labels)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    ("n", "num_classes", "block_rows"),
+    [(7, 7, 512), (7, 7, 15), (6, 4, 1), (23, 23, 512)],  # one block; 4 uneven; one a per block; 2 blocks
+)
+def test_quadratic_table_cross_entropy_and_its_vjp_equal_plain_autodiff(dtype, n, num_classes, block_rows):
+    """The hand-written VJP against jax.grad of the generic path, float32 and float64, one block and several."""
+    params = models.as_params(
+        models.QuadraticNet(
+            n, 9, num_classes=num_classes, init_scale=1.5, param_dtype=dtype, rngs=nnx.Rngs(5)
+        )
+    )
+    labels = np.random.default_rng(n).integers(0, num_classes, n * n)
+    fused = lambda p: models.quadratic_table_cross_entropy(p, labels, block_rows=block_rows)
+    tol = {jnp.float32: 2e-5, jnp.float64: 1e-12}[dtype]
+    value, grads = jax.jit(jax.value_and_grad(fused))(params)
+    ref_value, ref_grads = jax.jit(jax.value_and_grad(_plain_table_ce))(params, labels)
+    assert value.dtype == dtype and all(grads[k].dtype == dtype for k in grads)
+    np.testing.assert_allclose(value, ref_value, rtol=tol)
+    for k in "uvw":
+        scale = float(jnp.max(jnp.abs(ref_grads[k])))
+        np.testing.assert_allclose(grads[k], ref_grads[k], rtol=tol, atol=tol * scale, err_msg=k)
+    # traced labels take the same path with an in-program one-hot
+    traced = jax.jit(jax.grad(lambda p, y: models.quadratic_table_cross_entropy(p, y, block_rows=block_rows)))
+    for k, g in traced(params, jnp.asarray(labels)).items():
+        np.testing.assert_allclose(
+            g, ref_grads[k], rtol=tol, atol=tol * float(jnp.max(jnp.abs(ref_grads[k])))
+        )
+
+
+def test_quadratic_table_blocks_cover_the_table_in_order():
+    assert models._row_blocks(23, 23, 512) == ((0, 12), (12, 23))
+    assert models._row_blocks(22, 23, 512) == ((0, 22),)
+    assert models._row_blocks(7, 7, 15) == ((0, 2), (2, 4), (4, 6), (6, 7))  # at most 15 rows: 2 a-rows of 7
+    assert models._row_blocks(120, 120, 512) == tuple((15 * k, 15 * k + 15) for k in range(8))
+    with pytest.raises(ValueError, match="labels must have shape"):
+        models.quadratic_table_cross_entropy(
+            models.as_params(models.QuadraticNet(3, 2, param_dtype=jnp.float32, rngs=nnx.Rngs(0))),
+            np.zeros(8, int),
+        )
+
+
+def test_max_margin_loss_of_the_quadratic_net_equals_the_generic_path(monkeypatch):
+    """max_margin_loss takes the fused CE for the quadratic net; value and gradient equal the logits-table path."""
+    calls = []
+    fused = training.quadratic_table_cross_entropy
+    monkeypatch.setattr(
+        training, "quadratic_table_cross_entropy", lambda *a, **k: calls.append(1) or fused(*a, **k)
+    )
+    task = tasks.group_composition(tasks.group_from_name("S3"))
+    params = models.as_params(models.QuadraticNet(6, 5, param_dtype=jnp.float64, rngs=nnx.Rngs(6)))
+    loss_fn = training.max_margin_loss(task, reg=1e-2)
+    (loss, aux), grads = jax.value_and_grad(lambda p: loss_fn(p, None, None), has_aux=True)(params)
+    assert calls, "max_margin_loss no longer takes the fast path for the quadratic net"
+
+    def generic(p):
+        ce = _plain_table_ce(p, task.labels)
+        return ce + 1e-2 * margin.norm_power(p, 3), ce
+
+    (ref, ref_ce), ref_grads = jax.value_and_grad(generic, has_aux=True)(params)
+    np.testing.assert_allclose(loss, ref, rtol=1e-12)
+    np.testing.assert_allclose(aux["ce"], ref_ce, rtol=1e-12)
+    for k in "uvw":
+        np.testing.assert_allclose(grads[k], ref_grads[k], rtol=1e-10, atol=1e-14)
