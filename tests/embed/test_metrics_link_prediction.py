@@ -52,15 +52,29 @@ def test_matches_brute_force_with_ties(seed, block_size):
 
 
 def test_hub_sources_and_degree_buckets_match_brute_force(monkeypatch):
-    """A source with 40+ held-out and known neighbours takes the binary-search branch; a tiny per-call budget
-    splits sources into several (neighbour width, ignored width) buckets."""
-    monkeypatch.setattr(metrics, "_ELEMENTS_PER_BLOCK", 64)
-    known, held, points = _random_case(3, n=90, p=0.1, hub=True)
-    held = np.concatenate([held, known[known[:, 0] == 89][::2]])
+    """Three kinds of sources, each its own kernel shape once a tiny per-call budget splits sources into buckets:
+    one held-out pair and at most one other known pair (ignored table as wide as the neighbour table), one
+    held-out pair and 5-7 known pairs (a wider ignored table), and a hub with 40 held-out and 40 known pairs (the
+    binary-search branch). Buckets of 9 sources in calls of 4 rows also pad the last call."""
+    n = 60
+    monkeypatch.setattr(metrics, "_ELEMENTS_PER_BLOCK", 4 * n)
+    rng = np.random.default_rng(3)
+    held, known = [], []
+    for u in range(1, 19):
+        others = rng.choice(np.delete(np.arange(n), u), size=9 if u > 9 else 3, replace=False)
+        held.append((u, others[0]))
+        known += [
+            (u, int(w)) for w in others[: (1 + rng.integers(0, 2)) if u <= 9 else 6 + rng.integers(0, 2)]
+        ]
+    hub = rng.permutation(np.delete(np.arange(n), 0))[:80]
+    held += [(0, int(w)) for w in hub[:40]]
+    known += [(0, int(w)) for w in hub]
+    held, known = np.array(held), np.array(known)
+    points = rng.integers(-2, 3, size=(n, 2)).astype(np.float64)  # ties
     dist = np.linalg.norm(points[:, None] - points[None], axis=-1)
     got = link_prediction(jnp.asarray(points), held, known, Euclidean())
-    rank, ap, pairs, sources = _brute_force(dist, np.unique(held, axis=0), known)
-    assert (got.num_pairs, got.num_sources) == (pairs, sources)
+    rank, ap, pairs, sources = _brute_force(dist, held, known)
+    assert (got.num_pairs, got.num_sources) == (pairs, sources) == (58, 19)
     np.testing.assert_allclose([got.mean_rank, got.map], [rank, ap], rtol=1e-12)
 
 
