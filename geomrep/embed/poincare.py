@@ -259,11 +259,14 @@ def ball_loss_and_grad(rows, valid_negatives, weights, *, c):
     s1 = jnp.sqrt(1.0 + q_safe)
     d = jnp.where(pos, (2.0 / sqrt_c) * asinh_nonneg(sq, s1), 0.0)
     mask = jnp.concatenate([jnp.ones_like(valid_negatives[:, :1]), valid_negatives], axis=1)
-    logits = jnp.where(mask, -d, -jnp.inf)
-    lse = jax.nn.logsumexp(logits, axis=1, keepdims=True)
+    # softmax of -d over the valid j, shifted by the smallest valid distance (column 0 is always valid)
+    d_valid = jnp.where(mask, d, jnp.inf)
+    d_min = jnp.min(d_valid, axis=1, keepdims=True)
+    e = jnp.exp(d_min - d_valid)  # 0 where masked
+    total = jnp.sum(e, axis=1, keepdims=True)
     scale = weights / jnp.maximum(jnp.sum(weights), 1.0)  # (B,)
-    loss = jnp.sum((lse[:, 0] + d[:, 0]) * scale)
-    p = jnp.where(mask, jnp.exp(logits - lse), 0.0)
+    loss = jnp.sum((jnp.log(total[:, 0]) - d_min[:, 0] + d[:, 0]) * scale)
+    p = e / total
     first = (jnp.arange(d.shape[1]) == 0).astype(dtype)
     dl_dd = scale[:, None] * (first - p)
     dd_dq = jnp.where(pos, 1.0 / (sqrt_c * sq * s1), 0.0)
