@@ -191,15 +191,15 @@ def quadratic_table_cross_entropy(
     1.8x faster for Z_23 at m = 128 (231 -> 126 µs of CPU), 1.3x for S4 (m = 200) and 2.3x for A5 (m = 500),
     because it (1) works on the logits classes-first, ``[C, n²]``, so exp and the softmax sums run along the
     long axis; (2) gets ``∂u`` and ``∂v`` straight from ``∂h²`` in two fused loops, never storing ``2 h ∂h²``
-    or calling the slow reduction kernels; (3) splits the table into blocks of at most ``block_rows`` rows
-    (whole ``a`` rows), below the size where XLA:CPU's dot gets ~1.6x slower per row. Compilation takes longer
+    or calling the slow reduction kernels; (3) runs the matmuls on blocks of at most ``block_rows`` rows (whole
+    ``a`` rows), below the size where XLA:CPU's dot gets ~1.6x slower per row. Compilation takes longer
     (Z_23: 0.9 vs 0.6 s). Reverse mode only.
 
     Args:
       params: quadratic-net parameters ``{"u": [n, m], "v": [n, m], "w": [m, C]}``.
       labels: int array ``[n²]``, the class of pair ``(a, b)`` at ``a * n + b``.
       precision: passed to the matmuls.
-      block_rows: the most rows per block (at most 8 blocks; bigger tables get bigger blocks).
+      block_rows: the most rows per matmul block (at most 8 blocks; bigger tables get bigger blocks).
     """
     params = as_params(params)
     u, v, w = params["u"], params["v"], params["w"]
