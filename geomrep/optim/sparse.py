@@ -113,7 +113,7 @@ def row_dots(*pairs, keepdims: bool = True):
 
 
 def tanhc_nonneg(t):
-    """tanh(t)/t for t ≥ 0 from ``exp`` only (XLA's CPU ``tanh`` costs ~65 ns per float32 element here, ``exp`` ~2).
+    """tanh(t)/t for t ≥ 0 from ``exp`` only (XLA's CPU ``tanh`` costs ~8 ns per float32 element here, ``exp`` ~2).
 
     tanh(t) = (1 − e)/(1 + e) with e = exp(−2 min(t, 15)) (the ±15 clip of ``numerics.tanh``); below
     t₀ = 0.1 (float32) or 0.04 (float64) the Taylor series 1 − t²/3 + 2t⁴/15 − 17t⁶/315 + 62t⁸/2835,
