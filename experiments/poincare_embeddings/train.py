@@ -20,6 +20,7 @@ held-out (u, v) among the nodes that are not closure neighbours of u (filtered, 
 from __future__ import annotations
 
 import time
+import warnings
 from pathlib import Path
 
 import jax
@@ -27,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
-from geomrep.data import SplitFileError, dataset_path, load_edges, split_for_workdir
+from geomrep.data import SplitFileError, closure_report, dataset_path, load_edges, split_for_workdir
 from geomrep.embed import poincare as pe
 from geomrep.embed.metrics import closure_reconstruction, link_prediction
 from geomrep.embed.plots import parent_links, plot_disk, top_level_nodes
@@ -111,6 +112,8 @@ def train_and_evaluate(config, workdir) -> dict:
 
     data = load_edges(config.data or dataset_path("mammals"), directed=True)
     n = data.num_nodes
+    for message in closure_report(data.edges, n).messages(str(data.path), data.names):
+        warnings.warn(message, RuntimeWarning, stacklevel=2)
     manifold = MANIFOLDS[config.manifold](float(config.c))
     split = _link_prediction_split(config, data, workdir) if config.link_prediction else None
     closure = data.edges if split is None else split.train  # what training and eval/closure_* see

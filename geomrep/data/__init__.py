@@ -10,6 +10,7 @@ Public names:
     transitive_reduction    the basic edges of a DAG (no other path u -> ... -> v)
     link_prediction_split   seeded held-out validation/test edges among a closure's non-basic edges -> LinkSplit
     split_for_workdir       read back and check a workdir's split.npz, or make and save it (SplitFileError)
+    closure_report          isolated nodes and cycles of a closure (ClosureReport.messages: warning lines)
 
 Example:
     >>> from geomrep.data import load_closure
@@ -18,6 +19,7 @@ Example:
     (1180, 6540, 'mammal.n.01')
 """
 
+from geomrep.data.closure_checks import ClosureReport, closure_report
 from geomrep.data.edges import EdgeFileError, EdgeList, load_closure, load_edges
 from geomrep.data.registry import DATASETS, dataset_path
 from geomrep.data.splits import (
@@ -31,11 +33,13 @@ from geomrep.data.splits import (
 )
 
 __all__ = [
+    "ClosureReport",
     "DATASETS",
     "EdgeFileError",
     "EdgeList",
     "LinkSplit",
     "SplitFileError",
+    "closure_report",
     "dataset_path",
     "link_prediction_split",
     "load_closure",

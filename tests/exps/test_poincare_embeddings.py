@@ -154,3 +154,21 @@ def test_resume_after_sigkill_matches_an_uninterrupted_run(tmp_path):
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "resuming" in resumed.stdout
     np.testing.assert_array_equal(np.load(killed / "embeddings.npy"), np.load(whole / "embeddings.npy"))
+
+
+def test_cycles_and_isolated_nodes_are_reported_and_training_proceeds(tmp_path):
+    from experiments.poincare_embeddings.configs.default import get_config
+    from experiments.poincare_embeddings.train import train_and_evaluate
+
+    data = tmp_path / "odd.tsv"  # integer ids 0..6 with 3 and 4 unused (isolated); 0 -> 2 -> 0 is a cycle
+    data.write_text("0\t1\n1\t2\n0\t2\n2\t0\n5\t1\n6\t5\n6\t1\n")
+    config = get_config("smoke")
+    config.data, config.epochs, config.burnin_epochs, config.eval_every = str(data), 2, 0, 0
+    config.eval_undirected, config.plot_labels, config.negatives = False, 0, 2
+    with pytest.warns(RuntimeWarning) as caught:
+        final = train_and_evaluate(config, tmp_path / "w")
+    lines = [str(w.message) for w in caught]
+    assert any(f"{data}: 2 node(s) have no edge (3, 4)" in line for line in lines), lines
+    assert any(f"{data}: 1 cycle(s) over 3 nodes" in line for line in lines), lines
+    assert np.isfinite(final["eval/closure_map"]) and final["eval/closure_mean_rank"] >= 1
+    assert np.load(tmp_path / "w" / "embeddings.npy").shape[0] == 7  # isolated nodes are embedded too
