@@ -70,15 +70,25 @@ class GyroFCStack(nnx.Module):
 def build_model(name, *, n, num_classes, config, param_dtype, seed, p=None):
     """The model called ``name`` (see the module docstring) for inputs of size n (and p for Grassmann)."""
     rngs = nnx.Rngs(seed)
+    # config.gyro_weight_std: -1 = the layer default (None), 0 = W = I (the congruence variant needs this start)
+    weight_std = None if config.gyro_weight_std == -1 else float(config.gyro_weight_std)
     if name == "spdnet":
         return SPDNet(
             n, num_classes, config.spdnet_dims, eps=config.reeig_eps, param_dtype=param_dtype, rngs=rngs
         )
     if name.startswith("mlr_"):
-        return gnn.SPDGyroMLR(n, num_classes, metric=name[4:], param_dtype=param_dtype, rngs=rngs)
+        return gnn.SPDGyroMLR(
+            n, num_classes, metric=name[4:], weight_std=weight_std, param_dtype=param_dtype, rngs=rngs
+        )
     if name.startswith("gyrofc_"):
         return GyroFCStack(
-            n, num_classes, config.fc_dims, metric=name[7:], param_dtype=param_dtype, rngs=rngs
+            n,
+            num_classes,
+            config.fc_dims,
+            metric=name[7:],
+            weight_std=weight_std,
+            param_dtype=param_dtype,
+            rngs=rngs,
         )
     if name == "gr_mlr":
         return gnn.GrassmannMLR(n, p, num_classes, param_dtype=param_dtype, rngs=rngs)
