@@ -19,8 +19,10 @@ $(VENV)/.bench: $(STAMP)
 demo: $(STAMP)
 	$(PY) scripts/demo.py
 
+# Two test processes (pytest-xdist), one per core; a test file stays in one process so its module fixtures
+# (launcher runs, compiled kernels) are built once.
 test: $(STAMP)
-	$(PY) -m pytest -q -x --durations=15
+	$(PY) -m pytest -q -x -n 2 --dist loadfile --durations=15
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
