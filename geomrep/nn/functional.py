@@ -304,8 +304,15 @@ def grassmann_fc(U, P, A, *, out_shape):
     §B6) on the Grassmannian (derived, not from a paper).
 
     The q(m−q) logits v_ij = tr(B_{⊖P_ij ⊕ U}ᵀ A_ij) (:func:`grassmann_mlr_logits`, row-major over the (m−q)×q
-    block) are the coordinates of the output in the orthonormal basis {[0; E_ij]} of the horizontal space at
-    I_{m,q}: Y = Exp_{I_{m,q}}([0; B]) = exp(ω(B)) I_{m,q} with B_ij = v_ij ([BZA24]; ``grassmann.expmap0``).
+    block) form V ∈ ℝ^{(m−q)×q}, and the output is the subspace whose graph chart at I_{m,q} is V:
+
+        Y = span([I_q; V]) = Exp_{I_{m,q}}([0; B]),   B = V atanc(VᵀV) = O arctan(Σ) Rᵀ  (V = O Σ Rᵀ),
+
+    so gyro_coords(Y) = B ≈ V near I_{m,q} (arctan σ = σ + O(σ³)). Unlike the SPD case, Exp_{I_{m,q}} is
+    not injective on the whole tangent space: with B = V (taking the logits as the coordinates themselves) any
+    singular value past π/2 crosses the cut locus, where the next layer's Log/gyro_coords jumps (θ → θ − π)
+    and the layer folds onto itself; the arctan keeps every principal angle of Y to I_{m,q} below π/2 and makes
+    V ↦ Y a diffeomorphism onto the chart (the map of ``grassmann.logmap``, inverted).
 
     Shapes: U (..., n, p); P (q(m−q), n, p); A (q(m−q), n − p, p); out_shape = (m, q) → (..., m, q) bases.
     """
@@ -317,6 +324,7 @@ def grassmann_fc(U, P, A, *, out_shape):
             f"grassmann_fc: {jnp.shape(P)[0]} (P, A) pairs, but out_shape {(m, q)} needs q(m-q) = {q * (m - q)}"
         )
     v = grassmann_mlr_logits(U, P, A)
-    B = v.reshape(*v.shape[:-1], m - q, q)
-    H = jnp.concatenate([jnp.zeros((*v.shape[:-1], q, q), v.dtype), B], axis=-2)
-    return grassmann.expmap0(H)
+    V = v.reshape(*v.shape[:-1], m - q, q)
+    VtV = spectral.sym(jnp.matmul(jnp.swapaxes(V, -1, -2), V, precision=_HI))
+    (g,) = spectral._apply((grassmann.ATANC_SQRT,), VtV, ())  # atanc(VᵀV): exact gradients at V = 0
+    return grassmann.exp_skew_apply(jnp.matmul(V, g, precision=_HI))
