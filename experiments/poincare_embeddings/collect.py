@@ -78,21 +78,19 @@ def collect(runs: Path) -> str:
             if record is None:
                 unfinished.append(str(metrics.parent))
                 continue
-            rows.append(
-                f"| {model} | {dim} | {_ours(record, prefix, suffix)} | {_paper(paper, model, dim)} | {record.get('epoch', '?')} | "
-                f"{record['train_and_eval_seconds']:.0f} s |"
-            )
+            rows.append((model, dim, record))
         if rows:
             out += [f"### {title}", "", "| model | dim | ours MAP / MR | paper MAP / MR | epochs | wall |",
-                    "|---|---|---|---|---|---|", *sorted(rows, key=_row_order), ""]  # fmt: skip
+                    "|---|---|---|---|---|---|"]  # fmt: skip
+            for model, dim, record in sorted(rows, key=lambda row: row[:2]):
+                out.append(
+                    f"| {model} | {dim} | {_ours(record, prefix, suffix)} | {_paper(paper, model, dim)} | "
+                    f"{record.get('epoch', '?')} | {record['train_and_eval_seconds']:.0f} s |"
+                )
+            out.append("")
     if unfinished:
         out.append("Not finished: " + ", ".join(unfinished))
     return "\n".join(out) if out else f"no finished runs under {runs}"
-
-
-def _row_order(row: str):
-    cells = [c.strip() for c in row.strip("|").split("|")]
-    return cells[0], int(cells[1])
 
 
 def main(argv=None) -> int:
