@@ -335,7 +335,7 @@ def test_row_function_sees_blocks_not_the_whole_matrix():
     edges = np.array([(k, int(rng.integers(k))) for k in range(1, n)])
     rows = _CountingRows(graph_distances(edges, n) * 1.5)
     distortion(rows, graph_distance_rows(edges, n), scale=1.5, block_size=8)
-    assert [len(c) for c in rows.calls] == [8, 8, 8, 6]
+    assert sorted(len(c) for c in rows.calls) == [6, 8, 8, 8]  # worker threads may finish in any order
     rows.calls.clear()
     graph_map(rows, edges, block_size=8)
     assert max(len(c) for c in rows.calls) <= 8 and sum(len(c) for c in rows.calls) == n

@@ -1,9 +1,11 @@
 """closure_reconstruction against a direct transcription of the reference protocol."""
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from geomrep.embed import metrics
 from geomrep.embed.metrics import closure_reconstruction
 from geomrep.manifolds import Euclidean, PoincareBall
 
@@ -27,8 +29,12 @@ def _reference(dist, edges):
     return np.mean(ranks), np.mean(aps)
 
 
+@pytest.mark.parametrize("counting", ["direct", "merged"])
 @pytest.mark.parametrize("block_size", [None, 1, 3, 64])
-def test_matches_reference_protocol_with_ties(block_size):
+def test_matches_reference_protocol_with_ties(block_size, counting, monkeypatch):
+    # both ways of counting the nodes below each threshold: summed comparisons and the merged-threshold search
+    monkeypatch.setattr(metrics, "_UNROLLED_THRESHOLDS", 10**6 if counting == "direct" else 0)
+    jax.clear_caches()  # the kernels read the constant when traced: retrace them
     rng = np.random.default_rng(0)
     n = 23
     # a random DAG closure-like edge set plus points on a coarse grid so that distances tie
