@@ -33,14 +33,42 @@ class ClosureGraph(NamedTuple):
     """Device arrays describing a closure for training (a pytree: pass it to jitted functions as an argument).
 
     edges: (m, 2) int32 directed pairs (u, v); indptr: (n+1,) and neighbours: (m,) the CSR of out-neighbours,
-    sorted within each row (for binary-search membership tests); burnin_cdf: (n,) cumulative distribution of
-    count(w)^dampening used for burn-in negatives.
+    sorted within each row (for binary-search membership tests); burnin_prob: (n,) and burnin_alias: (n,) the
+    alias table (:func:`alias_table`) of count(w)^dampening, the distribution of burn-in negatives.
     """
 
     edges: jax.Array
     indptr: jax.Array
     neighbours: jax.Array
-    burnin_cdf: jax.Array
+    burnin_prob: jax.Array
+    burnin_alias: jax.Array
+
+
+def alias_table(weights) -> tuple[np.ndarray, np.ndarray]:
+    """Walker's alias table of non-negative ``weights`` (Vose's O(n) construction): ``(prob, alias)``.
+
+    Drawing i uniformly from [0, n) and r from U[0, 1), then taking i if r < prob[i] and alias[i] otherwise,
+    draws i with probability weights[i] / Σ weights: a constant two gathers per draw, where inverse-CDF
+    sampling needs a log₂ n binary search (the reference code's sampler is an alias table too). Bucket i keeps
+    prob[i] = n·w_i/W of its own mass and lends the rest to alias[i]; zero-weight ids are never drawn.
+    """
+    w = np.asarray(weights, np.float64)
+    if w.ndim != 1 or not len(w) or np.any(w < 0) or not np.isfinite(w).all() or w.sum() <= 0:
+        raise ValueError("alias_table needs a 1-D array of finite non-negative weights with a positive sum")
+    n = len(w)
+    scaled = w * (n / w.sum())
+    prob = np.ones(n)
+    alias = np.arange(n)
+    small = np.flatnonzero(scaled < 1.0).tolist()
+    large = np.flatnonzero(scaled >= 1.0).tolist()
+    while small and large:
+        s, big = small.pop(), large[-1]
+        prob[s], alias[s] = scaled[s], big
+        scaled[big] -= 1.0 - scaled[s]
+        if scaled[big] < 1.0:
+            small.append(large.pop())
+    # leftovers hold (up to rounding) exactly their own mass: prob 1
+    return prob, alias
 
 
 def closure_graph(edges, num_nodes: int, *, dampening: float = 0.75, dtype=jnp.float32) -> ClosureGraph:
@@ -50,12 +78,13 @@ def closure_graph(edges, num_nodes: int, *, dampening: float = 0.75, dtype=jnp.f
     np.add.at(indptr, edges[:, 0] + 1, 1)
     indptr = np.cumsum(indptr)
     counts = np.bincount(edges[:, 1], minlength=num_nodes).astype(np.float64) ** dampening
-    cdf = np.cumsum(counts) / counts.sum()
+    prob, alias = alias_table(counts)
     return ClosureGraph(
         edges=jnp.asarray(edges, jnp.int32),
         indptr=jnp.asarray(indptr, jnp.int32),
         neighbours=jnp.asarray(edges[:, 1], jnp.int32),
-        burnin_cdf=jnp.asarray(cdf, dtype),
+        burnin_prob=jnp.asarray(prob, dtype),
+        burnin_alias=jnp.asarray(alias, jnp.int32),
     )
 
 
@@ -134,11 +163,11 @@ def sample_negatives(
     num_nodes = graph.indptr.shape[0] - 1
     shape = u.shape + (num_negatives,)
 
-    def weighted(k, shape):
-        p = jax.random.uniform(k, shape, dtype=graph.burnin_cdf.dtype)
-        return jnp.minimum(jnp.searchsorted(graph.burnin_cdf, p, side="right"), num_nodes - 1).astype(
-            jnp.int32
-        )
+    def weighted(k, shape):  # the alias method: one uniform id, one uniform coin, two gathers
+        k_id, k_coin = jax.random.split(k)
+        ids = uniform_nodes(k_id, shape, num_nodes)
+        coin = jax.random.uniform(k_coin, shape, dtype=graph.burnin_prob.dtype)
+        return jnp.where(coin < graph.burnin_prob[ids], ids, graph.burnin_alias[ids])
 
     def invalid(src, w):
         return (w == src) | is_edge(graph, src, w, steps=steps)

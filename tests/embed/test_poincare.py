@@ -76,6 +76,41 @@ def test_negatives_are_never_self_or_neighbours(burnin, slots):
         assert len(set(negs[valid].tolist())) > n // 2
 
 
+@pytest.mark.parametrize(
+    "weights",
+    [[0.0, 1.0, 3.0, 0.0, 6.0], [1.0] * 7, np.arange(40.0) ** 0.75, [5.0]],
+    ids=["zeros", "uniform", "powers", "single"],
+)
+def test_alias_table_reproduces_the_weights(weights):
+    weights = np.asarray(weights, np.float64)
+    prob, alias = pe.alias_table(weights)
+    n = len(weights)
+    # exact: bucket i gives prob[i]/n to i and (1 - prob[i])/n to alias[i]
+    mass = prob / n + np.bincount(alias, weights=(1.0 - prob) / n, minlength=n)
+    np.testing.assert_allclose(mass, weights / weights.sum(), atol=1e-12)
+    assert np.all((prob >= 0) & (prob <= 1)) and np.all((alias >= 0) & (alias < n))
+
+
+@pytest.mark.parametrize("weights", [[1.0, -1.0], [], [0.0, 0.0], [1.0, np.nan]])
+def test_alias_table_rejects_bad_weights(weights):
+    with pytest.raises(ValueError, match="non-negative weights"):
+        pe.alias_table(np.asarray(weights))
+
+
+def test_burnin_negatives_follow_the_dampened_counts():
+    edges, n = _tree_closure()  # ancestors: the root (39 descendants) and its 3 + 9 internal nodes
+    graph = pe.closure_graph(edges, n, dampening=0.75)
+    u = jnp.full((4000,), n - 1)  # a leaf: its 3 ancestors are rejected, every other draw is kept
+    negs, valid = pe.sample_negatives(
+        jax.random.key(3), graph, u, 25, burnin=jnp.asarray(True), rounds=1, steps=pe._search_steps(graph)
+    )
+    counts = np.bincount(edges[:, 1], minlength=n) ** 0.75
+    want = counts / counts.sum()
+    got = np.bincount(np.asarray(negs).ravel(), minlength=n) / negs.size  # before rejection: all draws
+    np.testing.assert_allclose(got, want, atol=0.004)
+    assert not np.asarray(valid)[:, :].all()  # the leaf's ancestors were drawn and rejected
+
+
 def test_uniform_nodes_cover_the_range():
     ids = np.asarray(pe.uniform_nodes(jax.random.key(0), (20000,), 7))
     assert ids.dtype == np.int32 and ids.min() == 0 and ids.max() == 6
