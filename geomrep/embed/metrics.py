@@ -91,13 +91,28 @@ class Distortion(NamedTuple):
 # --- distance sources ---------------------------------------------------------------------------------------------
 
 
+class _Transposed(NamedTuple):
+    """Points stored axis-first for the transposed distance kernels, with their per-point ball factor."""
+
+    coords: jax.Array  # (D, n)
+    inv_beta: jax.Array | None  # (n,) 1/max(1 − c‖y‖², min_norm) on the Poincaré ball, None in Euclidean space
+
+
+def _transposed(points, manifold) -> _Transposed:
+    inv_beta = None
+    if isinstance(manifold, PoincareBall):
+        tiny = numerics.min_norm(points.dtype)
+        inv_beta = 1.0 / jnp.maximum(1.0 - manifold.c * jnp.sum(points * points, axis=1), tiny)
+    return _Transposed(jnp.asarray(points.T), inv_beta)
+
+
 class _Source(NamedTuple):
     """Where a metric reads distances: points of a manifold, or host rows of a matrix / a row function."""
 
     num_nodes: int
     manifold: Any = None  # with ``points``: distances computed inside the kernels
     points: jax.Array | None = None
-    points_t: jax.Array | None = None  # (D, n) copy of ``points`` for the transposed distance kernel, or None
+    points_t: _Transposed | None = None  # axis-first copy of ``points`` for the transposed kernels, or None
     read: Callable[[np.ndarray], Any] | None = None  # rows -> (len(rows), n), host side
     name: str = "distances"
 
@@ -127,7 +142,7 @@ def _as_source(value, manifold, name: str, num_nodes: int | None = None) -> _Sou
     if manifold is not None:
         points = _finite_embeddings(value)
         fast = type(manifold) in (PoincareBall, Euclidean) and points.shape[1] <= _TRANSPOSED_MAX_DIM
-        points_t = jnp.asarray(points.T) if fast else None
+        points_t = _transposed(points, manifold) if fast else None
         return _Source(points.shape[0], manifold=manifold, points=points, points_t=points_t, name=name)
     if callable(value) and not hasattr(value, "shape"):
         n = getattr(value, "num_nodes", None)
@@ -272,26 +287,42 @@ def nearest_neighbour_edges(distances, *, block_size: int | None = None) -> np.n
 
 def _block_distances(manifold, points, points_t, src):
     """(b, n) distances from the points ``src`` to every point: ``manifold.dist``, or, when ``points_t`` (the
-    points stored axis-first, (D, n)) is given, the same formula with ‖x − y‖² accumulated over D axis-first.
+    points stored axis-first, :class:`_Transposed`) is given, the same formula with ‖x − y‖² accumulated over D
+    axis-first.
 
     The transposed path serves :class:`PoincareBall` (``poincare.dist``: d = (2/√c) asinh(√(c‖x − y‖²/(αβ))),
-    α, β = 1 − c‖·‖² clamped ≥ ``min_norm``) and :class:`Euclidean` (‖x − y‖); it agrees with ``manifold.dist``
-    up to the order of the D-term sum.
+    α, β = 1 − c‖·‖² clamped ≥ ``min_norm``) and :class:`Euclidean` (‖x − y‖), both computed from the keys of
+    :func:`_block_rank_keys`; it agrees with ``manifold.dist`` up to rounding (the order of the D-term sum).
+    """
+    keys = _block_rank_keys(manifold, points, points_t, src)
+    if points_t is None:
+        return keys
+    if isinstance(manifold, Euclidean):
+        return jnp.sqrt(keys)
+    inv_alpha = points_t.inv_beta[src][:, None]  # the sources' own factor
+    return (2.0 / np.sqrt(manifold.c)) * jnp.arcsinh(jnp.sqrt(manifold.c * keys * inv_alpha))
+
+
+def _block_rank_keys(manifold, points, points_t, src):
+    """(b, n) keys that order every row as :func:`_block_distances` does, for ranking within a row.
+
+    On the transposed path (:class:`PoincareBall`, :class:`Euclidean`) the key is ‖x − y‖²/max(1 − c‖y‖², tiny)
+    for the ball (the factor precomputed per point, ``points_t.inv_beta``), since
+    d = (2/√c) asinh(√(c‖x − y‖²/(αβ))) is strictly increasing in it and α depends only on the row's source x;
+    and ‖x − y‖² for Euclidean space. Exact ties stay ties, no new ones are made by rounding the asinh, and the
+    per-element square root and asinh (over half the ranking kernel's time on CPU) are skipped. Other
+    manifolds: their distance.
     """
     if points_t is None:
         return manifold.dist(points[src][:, None, :], points[None, :, :])
-    x_t = points_t[:, src]  # (D, b)
-    sq = jnp.zeros((src.shape[0], points_t.shape[1]), points_t.dtype)
-    for axis in range(points_t.shape[0]):
-        sq = sq + (x_t[axis][:, None] - points_t[axis][None, :]) ** 2
+    coords = points_t.coords
+    x_t = coords[:, src]  # (D, b)
+    sq = jnp.zeros((src.shape[0], coords.shape[1]), coords.dtype)
+    for axis in range(coords.shape[0]):
+        sq = sq + (x_t[axis][:, None] - coords[axis][None, :]) ** 2
     if isinstance(manifold, Euclidean):
-        return jnp.sqrt(sq)
-    c = manifold.c
-    tiny = numerics.min_norm(points_t.dtype)
-    norms = jnp.sum(points_t * points_t, axis=0)  # (n,)
-    alpha = jnp.maximum(1.0 - c * norms[src], tiny)[:, None]
-    beta = jnp.maximum(1.0 - c * norms, tiny)[None, :]
-    return (2.0 / np.sqrt(c)) * jnp.arcsinh(jnp.sqrt(c * sq / (alpha * beta)))
+        return sq
+    return sq * points_t.inv_beta[None, :]
 
 
 def _run_blocks(blocks: Iterable, compute: Callable, threads: int | None) -> list:
@@ -463,12 +494,12 @@ def _merged_threshold_counts(d, t, valid_src):
 
 @functools.partial(jax.jit, static_argnums=0)
 def _block_stats(manifold, embeddings, embeddings_t, sources, positives, ignored=None):
-    """:func:`_rank_stats` with the block's distances computed from the embeddings in the same kernel.
+    """:func:`_rank_stats` with the block's rank keys (:func:`_block_rank_keys`) computed in the same kernel.
 
     Jitted once per (manifold, shapes): repeated evaluations during training reuse the compiled kernel.
     """
     src = jnp.where(sources >= 0, sources, 0)
-    d = _block_distances(manifold, embeddings, embeddings_t, src)  # (b, n)
+    d = _block_rank_keys(manifold, embeddings, embeddings_t, src)  # (b, n)
     return _rank_stats(d, sources, positives, ignored)
 
 
