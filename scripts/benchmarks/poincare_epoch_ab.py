@@ -1,12 +1,13 @@
 """Interleaved before/after timing of whole noun-closure training epochs, both versions in one process.
 
     python scripts/benchmarks/poincare_epoch_ab.py EDGES [--baseline REV] [--batch 1024] [--epochs 4]
-        [--dtype float32]
+        [--dtype float32] [--burnin]
 
 The baseline is ``git archive REV geomrep`` unpacked into a temporary directory and imported as the package
 ``geomrep_baseline`` (imports rewritten), so the old and the current code run side by side and the machine's
 load drifts over both alike. The settings are those of ``geomrep_epochs.py`` (Poincaré ball c = 0.1, dim 10,
-row-sparse RAdam lr 0.25, 50 negatives, uniform negatives: no burn-in). One untimed epoch per version
+row-sparse RAdam lr 0.25, 50 negatives, uniform negatives: no burn-in; ``--burnin`` times burn-in epochs
+instead, whose negatives are drawn ∝ count^0.75). One untimed epoch per version
 compiles; then the versions alternate epoch by epoch. Prints one JSON line per timed epoch
 (``version, epoch, wall_s, cpu_s``: wall clock and ``time.process_time``), then a summary line with the
 fastest epoch of each version, pairs/s and the load average before and after.
@@ -48,6 +49,7 @@ def main(argv=None) -> int:
     p.add_argument("--batch", type=int, default=1024)
     p.add_argument("--epochs", type=int, default=4)
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    p.add_argument("--burnin", action="store_true", help="time burn-in epochs (degree-weighted negatives)")
     args = p.parse_args(argv)
 
     import importlib
@@ -79,7 +81,7 @@ def main(argv=None) -> int:
         for name, v in versions.items():
             run, graph, table, state = v
             wall, cpu = time.perf_counter(), time.process_time()
-            table, state, metrics = run(table, state, graph, jax.random.key(e), jnp.asarray(False))
+            table, state, metrics = run(table, state, graph, jax.random.key(e), jnp.asarray(args.burnin))
             loss = float(jax.block_until_ready(metrics["loss"]))
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             v[2], v[3] = table, state
@@ -97,6 +99,7 @@ def main(argv=None) -> int:
     summary = {
         "batch": args.batch,
         "dtype": args.dtype,
+        "burnin": args.burnin,
         "baseline": args.baseline,
         "loadavg_before": [round(x, 2) for x in load_before],
         "loadavg_after": [round(x, 2) for x in os.getloadavg()],
