@@ -391,8 +391,8 @@ def _row_counts(operands):
 def _rank_stats(d, sources, positives, ignored=None):
     """Sum of ranks, number of pairs, sum of AP and number of non-finite distances over one block of sources.
 
-    ``d`` (b, n) holds the distances from each source (padded sources are -1) to every node. Per row, the
-    neighbours' distances sorted are the thresholds t_0 ≤ … ≤ t_{P−1} (padding +inf), and the kernel needs
+    ``d`` (b, n) holds the distances from each source (padded sources are -1) to every node, or any keys that
+    order each row as its distances do (:func:`_block_rank_keys`). Per row, the neighbours' distances sorted are the thresholds t_0 ≤ … ≤ t_{P−1} (padding +inf), and the kernel needs
 
         #{w : d_w ≤ t_j}   and   #{w : d_w < t_j}.
 
